@@ -1,0 +1,4 @@
+//! The runtime side of harness: bundled protos, the configuration spec of a service,
+//! loading its YAML (with secrets merged or patched in), and validating it.
+
+pub mod protos;
