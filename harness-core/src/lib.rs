@@ -1,4 +1,6 @@
 //! The runtime side of harness: bundled protos, the configuration spec of a service,
 //! loading its YAML (with secrets merged or patched in), and validating it.
 
+pub mod path;
 pub mod protos;
+pub mod validate;

@@ -9,20 +9,52 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use prost_reflect::DescriptorPool;
-use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver};
+use protox::file::{
+    ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver,
+};
 
 /// Every bundled proto, by import name.
 pub const BUNDLED: &[(&str, &str)] = &[
-    ("harness/wire.proto", include_str!("../../proto/harness/wire.proto")),
-    ("harness/net.proto", include_str!("../../proto/harness/net.proto")),
-    ("harness/postgres.proto", include_str!("../../proto/harness/postgres.proto")),
-    ("harness/grpc.proto", include_str!("../../proto/harness/grpc.proto")),
-    ("harness/http.proto", include_str!("../../proto/harness/http.proto")),
-    ("harness/redis.proto", include_str!("../../proto/harness/redis.proto")),
-    ("harness/logging.proto", include_str!("../../proto/harness/logging.proto")),
-    ("harness/metrics.proto", include_str!("../../proto/harness/metrics.proto")),
-    ("harness/tracing.proto", include_str!("../../proto/harness/tracing.proto")),
-    ("validate/validate.proto", include_str!("../../proto/validate/validate.proto")),
+    (
+        "harness/wire.proto",
+        include_str!("../../proto/harness/wire.proto"),
+    ),
+    (
+        "harness/net.proto",
+        include_str!("../../proto/harness/net.proto"),
+    ),
+    (
+        "harness/postgres.proto",
+        include_str!("../../proto/harness/postgres.proto"),
+    ),
+    (
+        "harness/grpc.proto",
+        include_str!("../../proto/harness/grpc.proto"),
+    ),
+    (
+        "harness/http.proto",
+        include_str!("../../proto/harness/http.proto"),
+    ),
+    (
+        "harness/redis.proto",
+        include_str!("../../proto/harness/redis.proto"),
+    ),
+    (
+        "harness/logging.proto",
+        include_str!("../../proto/harness/logging.proto"),
+    ),
+    (
+        "harness/metrics.proto",
+        include_str!("../../proto/harness/metrics.proto"),
+    ),
+    (
+        "harness/tracing.proto",
+        include_str!("../../proto/harness/tracing.proto"),
+    ),
+    (
+        "validate/validate.proto",
+        include_str!("../../proto/validate/validate.proto"),
+    ),
 ];
 
 /// Serves the bundled harness and validate protos to protox.
@@ -114,8 +146,18 @@ mod tests {
         fs::write(&proto, format!("syntax = \"proto3\";\n{imports}")).unwrap();
         let compiled = compile(&proto, &[]).unwrap();
         assert_eq!(compiled.file_name, "all.proto");
-        assert!(compiled.pool.get_message_by_name("harness.postgres.DSN").is_some());
-        assert!(compiled.pool.get_extension_by_name("validate.rules").is_some());
+        assert!(
+            compiled
+                .pool
+                .get_message_by_name("harness.postgres.DSN")
+                .is_some()
+        );
+        assert!(
+            compiled
+                .pool
+                .get_extension_by_name("validate.rules")
+                .is_some()
+        );
         assert_eq!(compiled.disk_files, vec![proto]);
     }
 
@@ -124,7 +166,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_bundled(dir.path()).unwrap();
         let mut compiler = protox::Compiler::new([dir.path()]).unwrap();
-        compiler.open_files(BUNDLED.iter().map(|(name, _)| name)).unwrap();
+        compiler
+            .open_files(BUNDLED.iter().map(|(name, _)| name))
+            .unwrap();
         let opened = compiler.files().filter(|file| !file.is_import()).count();
         assert_eq!(opened, BUNDLED.len());
     }

@@ -1,0 +1,1 @@
+//! protoc-gen-validate rules, enforced on a decoded configuration message.
