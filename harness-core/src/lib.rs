@@ -3,4 +3,5 @@
 
 pub mod path;
 pub mod protos;
+pub mod spec;
 pub mod validate;
