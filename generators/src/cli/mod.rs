@@ -1,0 +1,105 @@
+//! Command-line interface, compatible with the Python harness's verbs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+mod check;
+mod kube_gen;
+mod proto_path;
+
+/// Configuration-driven services: check configs, generate Kubernetes manifests.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a configuration against its service's proto; prints OK.
+    ///
+    /// Exit status: 0 valid, 1 parse or validation error, 2 usage, I/O or proto error.
+    Check(CheckArgs),
+    /// Print the Kubernetes and Istio manifests of a service as multi-document YAML.
+    #[command(name = "kube-gen")]
+    KubeGen(KubeGenArgs),
+    /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
+    #[command(name = "proto-path")]
+    ProtoPath(ProtoPathArgs),
+}
+
+/// The proto of a service and where its imports are.
+#[derive(Debug, Args)]
+struct ProtoArgs {
+    /// Add a directory to search for imports (the proto's own directory and the bundled
+    /// harness, validate and google protos are always searched).
+    #[arg(short = 'I', long = "proto-path", value_name = "DIR")]
+    includes: Vec<PathBuf>,
+    /// The service's proto, whose `Configuration` message describes the config.
+    #[arg(value_name = "PROTO")]
+    proto: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    proto: ProtoArgs,
+    /// The configuration, a YAML file.
+    #[arg(value_name = "CONFIG")]
+    config: PathBuf,
+    /// A YAML file merged into the configuration (RFC 7386 JSON Merge Patch), e.g. secrets.
+    #[arg(long, value_name = "FILE")]
+    merge: Option<PathBuf>,
+    /// A YAML file of JSON Patch operations (RFC 6902) applied after --merge.
+    #[arg(long, value_name = "FILE")]
+    patch: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct KubeGenArgs {
+    #[command(flatten)]
+    proto: ProtoArgs,
+    /// The configuration, a YAML file; it becomes a ConfigMap.
+    #[arg(value_name = "CONFIG")]
+    config: PathBuf,
+    /// The version to deploy: the image tag and the app.kubernetes.io/version label.
+    #[arg(value_name = "VERSION")]
+    version: String,
+    /// Deploy a named instance: objects are named NAME-INSTANCE.
+    #[arg(long, value_name = "NAME")]
+    instance: Option<String>,
+    /// Namespace of every object.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    namespace: String,
+    /// A YAML file merged into the configuration, shipped as a Secret and passed as --merge.
+    #[arg(long, value_name = "FILE")]
+    secret_merge: Option<PathBuf>,
+    /// A JSON Patch YAML file, shipped as a Secret and passed as --patch.
+    #[arg(long, value_name = "FILE")]
+    secret_patch: Option<PathBuf>,
+    /// Serve PUBLIC outputs at NAME[-INSTANCE].DOMAIN through an Istio Gateway.
+    #[arg(long, value_name = "DOMAIN")]
+    base_domain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ProtoPathArgs {
+    /// Directory to write to; a new temporary directory when omitted.
+    #[arg(value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+/// Exit status of a failed command; 1 is for invalid configurations.
+const EXIT_USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::KubeGen(args) => kube_gen::run(args),
+        Command::ProtoPath(args) => proto_path::run(args),
+    }
+}

@@ -1,0 +1,1 @@
+//! Kubernetes and Istio manifests of a service.
