@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use prost_reflect::DynamicMessage;
 
 use crate::config::{self, ConfigError, ErrorKind, Sources};
-use crate::protos::{self, Compiled};
+use crate::protos::{self, CompileError, Compiled};
 use crate::spec::{ConfigSpec, SpecError};
 
 /// A configuration that passed every check, with everything it was checked against.
@@ -23,7 +23,7 @@ pub struct Checked {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error("{0}")]
-    Proto(#[from] protox::Error),
+    Proto(#[from] CompileError),
     #[error("{0}")]
     Spec(#[from] SpecError),
     #[error("{0}")]
@@ -57,7 +57,9 @@ impl CheckError {
     pub fn report(&self) -> String {
         let text = self.to_string();
         let prefix = self.prefix();
-        text.lines().map(|line| format!("{prefix}{line}\n")).collect()
+        text.lines()
+            .map(|line| format!("{prefix}{line}\n"))
+            .collect()
     }
 }
 
@@ -75,7 +77,11 @@ pub fn check_files(
 }
 
 /// [`check_files`] with the configuration files already read.
-pub fn check_sources(proto: &Path, includes: &[PathBuf], sources: Sources) -> Result<Checked, CheckError> {
+pub fn check_sources(
+    proto: &Path,
+    includes: &[PathBuf],
+    sources: Sources,
+) -> Result<Checked, CheckError> {
     let compiled = protos::compile(proto, includes)?;
     let spec = ConfigSpec::from_file(&compiled.pool, &compiled.file_name)?;
     let config = config::load(&spec.message, &sources)?;

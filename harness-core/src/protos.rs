@@ -70,6 +70,31 @@ impl FileResolver for BundledFileResolver {
     }
 }
 
+/// A proto that does not compile, located as `file:line:column: message` when the
+/// compiler says where.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", located(.0))]
+pub struct CompileError(#[source] pub protox::Error);
+
+fn located(err: &protox::Error) -> String {
+    use miette::Diagnostic;
+    let message = err.to_string();
+    let Some(file) = err.file() else {
+        return message;
+    };
+    let position = err
+        .labels()
+        .and_then(|mut labels| labels.next())
+        .zip(err.source_code())
+        .and_then(|(label, source)| source.read_span(label.inner(), 0, 0).ok())
+        .map(|span| format!(":{}:{}", span.line() + 1, span.column() + 1));
+    let help = err
+        .help()
+        .map(|help| format!(" ({help})"))
+        .unwrap_or_default();
+    format!("{file}{}: {message}{help}", position.unwrap_or_default())
+}
+
 /// A compiled user proto.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -85,7 +110,7 @@ pub struct Compiled {
 ///
 /// Bundled files come first, so `harness/wire.proto` always means the one this build
 /// enforces; then the `includes` in order, then the proto's own directory.
-pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, protox::Error> {
+pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileError> {
     let mut resolver = ChainFileResolver::new();
     resolver.add(BundledFileResolver);
     resolver.add(GoogleFileResolver::new());
@@ -100,7 +125,7 @@ pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, protox::E
 
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true);
-    compiler.open_file(proto)?;
+    compiler.open_file(proto).map_err(CompileError)?;
     let file_name = compiler
         .files()
         .find(|file| !file.is_import())
@@ -159,6 +184,29 @@ mod tests {
                 .is_some()
         );
         assert_eq!(compiled.disk_files, vec![proto]);
+    }
+
+    #[test]
+    fn compile_errors_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let proto = dir.path().join("bad.proto");
+        fs::write(
+            &proto,
+            "syntax = \"proto3\";\nmessage M {\n  bool b = ;\n}\n",
+        )
+        .unwrap();
+        let err = compile(&proto, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad.proto:3:12: expected an integer, but found ';'"
+        );
+
+        fs::write(&proto, "syntax = \"proto3\";\nimport \"nope.proto\";\n").unwrap();
+        let err = compile(&proto, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad.proto:2:1: import 'nope.proto' not found"
+        );
     }
 
     #[test]

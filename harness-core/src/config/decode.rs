@@ -24,7 +24,10 @@ pub struct DecodeFailure {
 }
 
 /// Maps `value` onto a message of type `descriptor`; unknown fields are errors.
-pub fn decode(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMessage, DecodeFailure> {
+pub fn decode(
+    descriptor: &MessageDescriptor,
+    value: &Value,
+) -> Result<DynamicMessage, DecodeFailure> {
     let mut track = serde_path_to_error::Track::new();
     let deserializer = serde_path_to_error::Deserializer::new(value, &mut track);
     let options = DeserializeOptions::new().deny_unknown_fields(true);
@@ -32,7 +35,12 @@ pub fn decode(descriptor: &MessageDescriptor, value: &Value) -> Result<DynamicMe
         .map_err(|err| failure(descriptor, value, &track.path(), &err.to_string()))
 }
 
-fn failure(root: &MessageDescriptor, value: &Value, json_path: &serde_path_to_error::Path, detail: &str) -> DecodeFailure {
+fn failure(
+    root: &MessageDescriptor,
+    value: &Value,
+    json_path: &serde_path_to_error::Path,
+    detail: &str,
+) -> DecodeFailure {
     let mut walker = Walker::new(root);
     for segment in json_path.iter() {
         match segment {
@@ -76,9 +84,14 @@ fn failure(root: &MessageDescriptor, value: &Value, json_path: &serde_path_to_er
     };
     if let (Target::Field { field, .. }, Some(Value::String(text))) = (&walker.target, found)
         && field.kind() == Kind::Bool
-        && matches!(text.to_ascii_lowercase().as_str(), "yes" | "no" | "on" | "off" | "y" | "n")
+        && matches!(
+            text.to_ascii_lowercase().as_str(),
+            "yes" | "no" | "on" | "off" | "y" | "n"
+        )
     {
-        expected.push_str(" (YAML 1.2 reads unquoted yes, no, on and off as strings: write true or false)");
+        expected.push_str(
+            " (YAML 1.2 reads unquoted yes, no, on and off as strings: write true or false)",
+        );
     }
     let field = match walker.target {
         Target::Field { field, .. } => Some(field),
@@ -103,7 +116,10 @@ struct Walker {
 enum Target {
     Message(MessageDescriptor),
     /// A field; `item` when the path is at one item (or map value) of it.
-    Field { field: FieldDescriptor, item: bool },
+    Field {
+        field: FieldDescriptor,
+        item: bool,
+    },
 }
 
 impl Walker {
@@ -131,18 +147,25 @@ impl Walker {
                 return;
             }
             match field.kind() {
-                Kind::Message(message) if !is_well_known(&message) => self.target = Target::Message(message),
+                Kind::Message(message) if !is_well_known(&message) => {
+                    self.target = Target::Message(message)
+                }
                 _ => return,
             }
         }
-        let Target::Message(message) = &self.target else { return };
+        let Target::Message(message) = &self.target else {
+            return;
+        };
         let Some(field) = message
             .get_field_by_name(key)
             .or_else(|| message.get_field_by_json_name(key))
         else {
             return;
         };
-        self.steps.push(Step::Key(vec![field.name().to_owned(), field.json_name().to_owned()]));
+        self.steps.push(Step::Key(vec![
+            field.name().to_owned(),
+            field.json_name().to_owned(),
+        ]));
         self.path = self.path.field(&field);
         self.target = Target::Field { field, item: false };
     }
@@ -163,11 +186,15 @@ impl Walker {
 
 /// The JSON value at `steps`, if present.
 pub fn value_at<'a>(value: &'a Value, steps: &[Step]) -> Option<&'a Value> {
-    steps.iter().try_fold(value, |node, step| match (node, step) {
-        (Value::Object(object), Step::Key(names)) => names.iter().find_map(|name| object.get(name)),
-        (Value::Array(items), Step::Index(index)) => items.get(*index),
-        _ => None,
-    })
+    steps
+        .iter()
+        .try_fold(value, |node, step| match (node, step) {
+            (Value::Object(object), Step::Key(names)) => {
+                names.iter().find_map(|name| object.get(name))
+            }
+            (Value::Array(items), Step::Index(index)) => items.get(*index),
+            _ => None,
+        })
 }
 
 fn describe_field(field: &FieldDescriptor, item: bool) -> String {
@@ -181,13 +208,18 @@ fn describe_field(field: &FieldDescriptor, item: bool) -> String {
 }
 
 fn plural(text: &str) -> String {
-    text.strip_prefix("a ").or_else(|| text.strip_prefix("an ")).unwrap_or(text).to_owned()
+    text.strip_prefix("a ")
+        .or_else(|| text.strip_prefix("an "))
+        .unwrap_or(text)
+        .to_owned()
 }
 
 fn describe_kind(kind: &Kind) -> String {
     match kind {
         Kind::Bool => "true or false".to_owned(),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => "an integer from -2147483648 to 2147483647".to_owned(),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            "an integer from -2147483648 to 2147483647".to_owned()
+        }
         Kind::Uint32 | Kind::Fixed32 => "an unsigned integer up to 4294967295".to_owned(),
         Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => "a 64-bit integer".to_owned(),
         Kind::Uint64 | Kind::Fixed64 => "an unsigned 64-bit integer".to_owned(),
@@ -205,7 +237,9 @@ fn describe_kind(kind: &Kind) -> String {
 fn describe_message(message: &MessageDescriptor) -> String {
     match message.full_name() {
         "google.protobuf.Duration" => "a duration such as \"1.5s\"".to_owned(),
-        "google.protobuf.Timestamp" => "an RFC 3339 timestamp such as \"2025-01-31T12:00:00Z\"".to_owned(),
+        "google.protobuf.Timestamp" => {
+            "an RFC 3339 timestamp such as \"2025-01-31T12:00:00Z\"".to_owned()
+        }
         "google.protobuf.Struct" => "a mapping".to_owned(),
         "google.protobuf.ListValue" => "a list".to_owned(),
         "google.protobuf.Value" => "any value".to_owned(),

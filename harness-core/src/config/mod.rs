@@ -61,7 +61,11 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn read(config: &Path, merge: Option<&Path>, patch: Option<&Path>) -> Result<Self, ConfigError> {
+    pub fn read(
+        config: &Path,
+        merge: Option<&Path>,
+        patch: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
         Ok(Sources {
             config: Source::read(config)?,
             merge: merge.map(Source::read).transpose()?,
@@ -71,7 +75,10 @@ impl Sources {
 }
 
 /// Loads and validates a configuration message of type `descriptor` from `sources`.
-pub fn load(descriptor: &MessageDescriptor, sources: &Sources) -> Result<DynamicMessage, ConfigError> {
+pub fn load(
+    descriptor: &MessageDescriptor,
+    sources: &Sources,
+) -> Result<DynamicMessage, ConfigError> {
     let loaded = Loaded::new(sources)?;
     let message = decode::decode(descriptor, &loaded.value).map_err(|failure| {
         let found = decode::value_at(&loaded.value, &failure.steps).filter(|_| failure.show_value);
@@ -83,7 +90,11 @@ pub fn load(descriptor: &MessageDescriptor, sources: &Sources) -> Result<Dynamic
             ),
             None => failure.expected,
         };
-        ConfigError::Parse(loaded.diagnostic(&failure.steps, Some(failure.path.to_string()), message))
+        ConfigError::Parse(loaded.diagnostic(
+            &failure.steps,
+            Some(failure.path.to_string()),
+            message,
+        ))
     })?;
     crate::validate::validate(&message).map_err(|violations| {
         let diagnostics = violations
@@ -128,7 +139,10 @@ impl<'a> Loaded<'a> {
                     file: Some(sources.config.path.clone()),
                     position: Some(Position { line: 1, column: 1 }),
                     path: None,
-                    message: format!("the configuration must be a mapping, found {}", kind_of(other)),
+                    message: format!(
+                        "the configuration must be a mapping, found {}",
+                        kind_of(other)
+                    ),
                 }));
             }
         }
@@ -158,14 +172,26 @@ impl<'a> Loaded<'a> {
     /// A diagnostic located in the file the value at `steps` came from.
     fn diagnostic(&self, steps: &[Step], path: Option<String>, message: String) -> Diagnostic {
         let (source, position) = match self.secrets.origin(steps) {
-            Origin::Config => (&self.sources.config, yaml::position_of(&self.sources.config.text, steps)),
+            Origin::Config => (
+                &self.sources.config,
+                yaml::position_of(&self.sources.config.text, steps),
+            ),
             Origin::Merge => {
-                let source = self.sources.merge.as_ref().expect("a merge origin has a merge file");
+                let source = self
+                    .sources
+                    .merge
+                    .as_ref()
+                    .expect("a merge origin has a merge file");
                 (source, yaml::position_of(&source.text, steps))
             }
             Origin::Patch { operation, rest } => {
-                let source = self.sources.patch.as_ref().expect("a patch origin has a patch file");
-                let mut in_value = vec![Step::Index(operation), Step::Key(vec!["value".to_owned()])];
+                let source = self
+                    .sources
+                    .patch
+                    .as_ref()
+                    .expect("a patch origin has a patch file");
+                let mut in_value =
+                    vec![Step::Index(operation), Step::Key(vec!["value".to_owned()])];
                 in_value.extend(rest);
                 let position = yaml::position_of(&source.text, &in_value)
                     .or_else(|| yaml::position_of(&source.text, &[Step::Index(operation)]));
@@ -181,7 +207,12 @@ impl<'a> Loaded<'a> {
     }
 
     /// `value` as shown in a message: redacted when it is secret.
-    fn render(&self, steps: &[Step], value: &Value, field: Option<&prost_reflect::FieldDescriptor>) -> String {
+    fn render(
+        &self,
+        steps: &[Step],
+        value: &Value,
+        field: Option<&prost_reflect::FieldDescriptor>,
+    ) -> String {
         if self.secrets.is_secret(steps) {
             return redact::REDACTED.to_owned();
         }
@@ -212,32 +243,56 @@ fn apply_patch(value: &mut Value, patch: &Value, source: &Source) -> Result<(), 
     let Value::Array(operations) = patch else {
         return Err(fail(
             None,
-            format!("a patch file must be a list of JSON Patch operations, found {}", kind_of(patch)),
+            format!(
+                "a patch file must be a list of JSON Patch operations, found {}",
+                kind_of(patch)
+            ),
         ));
     };
     let mut parsed = Vec::with_capacity(operations.len());
     for (index, operation) in operations.iter().enumerate() {
         let at = yaml::position_of(&source.text, &[Step::Index(index)]);
         // The value is not echoed: a patch usually carries secrets.
-        let operation = serde_json::from_value::<json_patch::PatchOperation>(operation.clone()).map_err(|err| {
-            let reason = err.to_string();
-            let reason = reason.split(", expected").next().unwrap_or(&reason).to_owned();
-            fail(at, format!("operation {index} is not a JSON Patch operation: {}", redact::without_values(&reason)))
-        })?;
+        let operation = serde_json::from_value::<json_patch::PatchOperation>(operation.clone())
+            .map_err(|err| {
+                let reason = err.to_string();
+                let reason = reason
+                    .split(", expected")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_owned();
+                fail(
+                    at,
+                    format!(
+                        "operation {index} is not a JSON Patch operation: {}",
+                        redact::without_values(&reason)
+                    ),
+                )
+            })?;
         parsed.push(operation);
     }
     json_patch::patch(value, &parsed).map_err(|err| {
         let index = err.operation;
         let at = yaml::position_of(&source.text, &[Step::Index(index)]);
-        let op = operations[index].get("op").and_then(Value::as_str).unwrap_or("?");
+        let op = operations[index]
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
         let reason = match err.kind {
             json_patch::PatchErrorKind::TestFailed => "the value does not match".to_owned(),
-            json_patch::PatchErrorKind::InvalidFromPointer => "its `from` path does not exist".to_owned(),
+            json_patch::PatchErrorKind::InvalidFromPointer => {
+                "its `from` path does not exist".to_owned()
+            }
             json_patch::PatchErrorKind::InvalidPointer => "its path does not exist".to_owned(),
-            json_patch::PatchErrorKind::CannotMoveInsideItself => "cannot move a value inside itself".to_owned(),
+            json_patch::PatchErrorKind::CannotMoveInsideItself => {
+                "cannot move a value inside itself".to_owned()
+            }
             _ => "it cannot be applied".to_owned(),
         };
-        fail(at, format!("operation {index} ({op} {}) failed: {reason}", err.path))
+        fail(
+            at,
+            format!("operation {index} ({op} {}) failed: {reason}", err.path),
+        )
     })
 }
 

@@ -112,7 +112,10 @@ mod tests {
 
     #[test]
     fn masks_url_passwords_and_quotes_strings() {
-        assert_eq!(render(&json!("postgres://u:pw@db/app"), None), "\"postgres://u:***@db/app\"");
+        assert_eq!(
+            render(&json!("postgres://u:pw@db/app"), None),
+            "\"postgres://u:***@db/app\""
+        );
         assert_eq!(render(&json!("80a"), None), "\"80a\"");
         assert_eq!(render(&json!(7), None), "7");
         assert_eq!(render(&json!({"a": 1}), None), "(a mapping)");
@@ -120,7 +123,13 @@ mod tests {
 
     #[test]
     fn elides_quoted_parts() {
-        assert_eq!(without_values("unknown variant `hunter2`, expected"), "unknown variant `…`, expected");
-        assert_eq!(without_values("invalid type: string \"x\""), "invalid type: string \"…\"");
+        assert_eq!(
+            without_values("unknown variant `hunter2`, expected"),
+            "unknown variant `…`, expected"
+        );
+        assert_eq!(
+            without_values("invalid type: string \"x\""),
+            "invalid type: string \"…\""
+        );
     }
 }

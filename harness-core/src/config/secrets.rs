@@ -16,7 +16,10 @@ pub enum Origin {
     Merge,
     /// Written by the patch operation at this index; `rest` is the path below the
     /// operation's own path, inside its `value`.
-    Patch { operation: usize, rest: Vec<Step> },
+    Patch {
+        operation: usize,
+        rest: Vec<Step>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -35,9 +38,14 @@ impl SecretPaths {
                     .iter()
                     .enumerate()
                     .filter(|(_, op)| {
-                        matches!(op.get("op").and_then(Value::as_str), Some("add" | "replace" | "copy" | "move"))
+                        matches!(
+                            op.get("op").and_then(Value::as_str),
+                            Some("add" | "replace" | "copy" | "move")
+                        )
                     })
-                    .filter_map(|(index, op)| Some((index, pointer_tokens(op.get("path")?.as_str()?))))
+                    .filter_map(|(index, op)| {
+                        Some((index, pointer_tokens(op.get("path")?.as_str()?)))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -49,7 +57,12 @@ impl SecretPaths {
 
     pub fn origin(&self, path: &[Step]) -> Origin {
         for (operation, tokens) in self.writes.iter().rev() {
-            if tokens.len() <= path.len() && tokens.iter().zip(path).all(|(token, step)| step.matches(token)) {
+            if tokens.len() <= path.len()
+                && tokens
+                    .iter()
+                    .zip(path)
+                    .all(|(token, step)| step.matches(token))
+            {
                 return Origin::Patch {
                     operation: *operation,
                     rest: path[tokens.len()..].to_vec(),
@@ -74,10 +87,12 @@ fn merged_at(merge: &Value, path: &[Step]) -> bool {
     let mut node = merge;
     for step in path {
         match (node, step) {
-            (Value::Object(object), Step::Key(names)) => match names.iter().find_map(|name| object.get(name)) {
-                Some(next) => node = next,
-                None => return false,
-            },
+            (Value::Object(object), Step::Key(names)) => {
+                match names.iter().find_map(|name| object.get(name)) {
+                    Some(next) => node = next,
+                    None => return false,
+                }
+            }
             // A merge replaces anything that is not an object as a whole.
             (Value::Object(_), Step::Index(_)) => return false,
             _ => return true,
@@ -123,11 +138,20 @@ mod tests {
             {"op": "add", "path": "/a~1b", "value": {"c": 1}},
         ]);
         let secrets = SecretPaths::new(None, Some(&patch));
-        assert_eq!(secrets.origin(&[key("db"), key("password")]), Origin::Patch { operation: 1, rest: vec![] });
+        assert_eq!(
+            secrets.origin(&[key("db"), key("password")]),
+            Origin::Patch {
+                operation: 1,
+                rest: vec![]
+            }
+        );
         assert!(!secrets.is_secret(&[key("db"), key("username")]));
         assert_eq!(
             secrets.origin(&[key("a/b"), key("c")]),
-            Origin::Patch { operation: 2, rest: vec![key("c")] }
+            Origin::Patch {
+                operation: 2,
+                rest: vec![key("c")]
+            }
         );
     }
 }

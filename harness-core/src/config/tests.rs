@@ -41,7 +41,10 @@ fn descriptor() -> MessageDescriptor {
     let proto = dir.path().join("svc.proto");
     fs::write(&proto, PROTO).unwrap();
     let compiled = crate::protos::compile(&proto, &[]).unwrap();
-    compiled.pool.get_message_by_name("svc.Configuration").unwrap()
+    compiled
+        .pool
+        .get_message_by_name("svc.Configuration")
+        .unwrap()
 }
 
 fn sources(config: &str, merge: Option<&str>, patch: Option<&str>) -> Sources {
@@ -100,13 +103,23 @@ fn maps_yaml_onto_the_message() {
     assert_eq!(field(&message, "big"), ProtoValue::I64(-9007199254740993));
     assert_eq!(field(&message, "huge"), ProtoValue::U64(u64::MAX));
     assert_eq!(field(&message, "timeout.seconds"), ProtoValue::I64(1));
-    assert_eq!(field(&message, "timeout.nanos"), ProtoValue::I32(500_000_000));
-    assert_eq!(field(&message, "since.seconds"), ProtoValue::I64(1738324800));
+    assert_eq!(
+        field(&message, "timeout.nanos"),
+        ProtoValue::I32(500_000_000)
+    );
+    assert_eq!(
+        field(&message, "since.seconds"),
+        ProtoValue::I64(1738324800)
+    );
     assert_eq!(field(&message, "retries.value"), ProtoValue::U32(3));
     assert_eq!(field(&message, "ratio"), ProtoValue::F64(f64::INFINITY));
     let any = field(&message, "any");
     assert_eq!(
-        any.as_message().unwrap().get_field_by_name("type_url").unwrap().as_str(),
+        any.as_message()
+            .unwrap()
+            .get_field_by_name("type_url")
+            .unwrap()
+            .as_str(),
         Some("type.googleapis.com/harness.net.Socket")
     );
     assert_eq!(field(&message, "hosts").as_list().unwrap().len(), 2);
@@ -134,13 +147,19 @@ fn a_type_mismatch_names_file_position_path_and_expectation() {
 #[test]
 fn a_string_field_does_not_take_a_number() {
     let text = error_text("db:\n  username: 1234\n");
-    assert_eq!(text, "svc.yaml:2:13: db.username: invalid value 1234: expected a string");
+    assert_eq!(
+        text,
+        "svc.yaml:2:13: db.username: invalid value 1234: expected a string"
+    );
 }
 
 #[test]
 fn an_unknown_field_is_located_and_known_fields_listed() {
     let text = error_text("server:\n  bind:\n    hots: x\n");
-    assert_eq!(text, "svc.yaml:3:11: server.bind.hots: unknown field; expected one of: host, port");
+    assert_eq!(
+        text,
+        "svc.yaml:3:11: server.bind.hots: unknown field; expected one of: host, port"
+    );
 }
 
 #[test]
@@ -155,14 +174,20 @@ fn a_wrong_enum_name_lists_the_names() {
 #[test]
 fn yes_is_not_silently_a_boolean() {
     let text = error_text("debug: yes\n");
-    assert!(text.starts_with("svc.yaml:1:8: debug: invalid value \"yes\": expected true or false"), "{text}");
+    assert!(
+        text.starts_with("svc.yaml:1:8: debug: invalid value \"yes\": expected true or false"),
+        "{text}"
+    );
     assert!(text.contains("write true or false"), "{text}");
 }
 
 #[test]
 fn items_of_lists_and_maps_have_paths() {
     let text = error_text("hosts: [a, 2]\n");
-    assert_eq!(text, "svc.yaml:1:12: hosts[1]: invalid value 2: expected a string");
+    assert_eq!(
+        text,
+        "svc.yaml:1:12: hosts[1]: invalid value 2: expected a string"
+    );
     let text = error_text("peers:\n  x: {host: h, port: -1}\n");
     assert_eq!(
         text,
@@ -173,7 +198,10 @@ fn items_of_lists_and_maps_have_paths() {
 #[test]
 fn well_known_types_say_what_they_expect() {
     let text = error_text("timeout: 5 minutes\n");
-    assert_eq!(text, "svc.yaml:1:10: timeout: invalid value \"5 minutes\": expected a duration such as \"1.5s\"");
+    assert_eq!(
+        text,
+        "svc.yaml:1:10: timeout: invalid value \"5 minutes\": expected a duration such as \"1.5s\""
+    );
 }
 
 #[test]
@@ -181,7 +209,11 @@ fn the_document_must_be_a_mapping() {
     for text in ["- a\n- b\n", "just text\n", "42\n"] {
         let err = load_text(text).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Parse);
-        assert!(err.to_string().contains("the configuration must be a mapping"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the configuration must be a mapping"),
+            "{err}"
+        );
     }
 }
 
@@ -196,11 +228,25 @@ fn malformed_yaml_is_a_parse_error_with_a_position() {
 fn merge_overrides_and_its_values_are_secret() {
     let descriptor = descriptor();
     let base = "db:\n  username: app\n  password: placeholder\n";
-    let message = load(&descriptor, &sources(base, Some("db:\n  password: hunter2\n"), None)).unwrap();
-    assert_eq!(field(&message, "db.password"), ProtoValue::String("hunter2".into()));
-    assert_eq!(field(&message, "db.username"), ProtoValue::String("app".into()));
+    let message = load(
+        &descriptor,
+        &sources(base, Some("db:\n  password: hunter2\n"), None),
+    )
+    .unwrap();
+    assert_eq!(
+        field(&message, "db.password"),
+        ProtoValue::String("hunter2".into())
+    );
+    assert_eq!(
+        field(&message, "db.username"),
+        ProtoValue::String("app".into())
+    );
 
-    let err = load(&descriptor, &sources(base, Some("db:\n  username: 12345\n"), None)).unwrap_err();
+    let err = load(
+        &descriptor,
+        &sources(base, Some("db:\n  username: 12345\n"), None),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "secret.yaml:2:13: db.username: invalid value <redacted>: expected a string"
@@ -216,8 +262,15 @@ fn a_merge_null_removes_a_value() {
 
 #[test]
 fn a_merge_file_must_be_a_mapping() {
-    let err = load(&descriptor(), &sources("debug: true\n", Some("- a\n"), None)).unwrap_err();
-    assert_eq!(err.to_string(), "secret.yaml: a merge file must be a mapping, found a list");
+    let err = load(
+        &descriptor(),
+        &sources("debug: true\n", Some("- a\n"), None),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "secret.yaml: a merge file must be a mapping, found a list"
+    );
 }
 
 #[test]
@@ -225,18 +278,32 @@ fn patch_applies_after_merge() {
     let patch = "- {op: test, path: /db/username, value: app}\n- {op: replace, path: /db/password, value: s3cret}\n";
     let message = load(
         &descriptor(),
-        &sources("db: {username: app, password: x}\n", Some("db: {password: y}\n"), Some(patch)),
+        &sources(
+            "db: {username: app, password: x}\n",
+            Some("db: {password: y}\n"),
+            Some(patch),
+        ),
     )
     .unwrap();
-    assert_eq!(field(&message, "db.password"), ProtoValue::String("s3cret".into()));
+    assert_eq!(
+        field(&message, "db.password"),
+        ProtoValue::String("s3cret".into())
+    );
 }
 
 #[test]
 fn a_failing_patch_test_names_the_operation_not_the_value() {
     let patch = "- op: test\n  path: /db/password\n  value: guess\n";
-    let err = load(&descriptor(), &sources("db: {password: real}\n", None, Some(patch))).unwrap_err();
+    let err = load(
+        &descriptor(),
+        &sources("db: {password: real}\n", None, Some(patch)),
+    )
+    .unwrap_err();
     let text = err.to_string();
-    assert_eq!(text, "patch.yaml:1:3: operation 0 (test /db/password) failed: the value does not match");
+    assert_eq!(
+        text,
+        "patch.yaml:1:3: operation 0 (test /db/password) failed: the value does not match"
+    );
     assert!(!text.contains("real") && !text.contains("guess"));
 }
 
@@ -252,10 +319,26 @@ fn a_patch_path_that_does_not_exist() {
 
 #[test]
 fn a_patch_must_be_a_list_of_operations() {
-    let err = load(&descriptor(), &sources("debug: true\n", None, Some("op: add\n"))).unwrap_err();
-    assert!(err.to_string().contains("must be a list of JSON Patch operations"), "{err}");
-    let err = load(&descriptor(), &sources("debug: true\n", None, Some("- {op: jump, path: /a}\n"))).unwrap_err();
-    assert!(err.to_string().starts_with("patch.yaml:1:3: operation 0 is not a JSON Patch operation"), "{err}");
+    let err = load(
+        &descriptor(),
+        &sources("debug: true\n", None, Some("op: add\n")),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("must be a list of JSON Patch operations"),
+        "{err}"
+    );
+    let err = load(
+        &descriptor(),
+        &sources("debug: true\n", None, Some("- {op: jump, path: /a}\n")),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("patch.yaml:1:3: operation 0 is not a JSON Patch operation"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -271,12 +354,19 @@ fn a_value_written_by_a_patch_is_located_in_the_patch_and_redacted() {
 #[test]
 fn a_password_is_never_shown() {
     let text = error_text("db:\n  password: 1234\n");
-    assert_eq!(text, "svc.yaml:2:13: db.password: invalid value <redacted>: expected a string");
+    assert_eq!(
+        text,
+        "svc.yaml:2:13: db.password: invalid value <redacted>: expected a string"
+    );
 }
 
 #[test]
 fn a_missing_file_is_an_io_error() {
     let err = Sources::read(Path::new("/nonexistent/svc.yaml"), None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
-    assert!(err.to_string().starts_with("cannot read /nonexistent/svc.yaml: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot read /nonexistent/svc.yaml: "),
+        "{err}"
+    );
 }

@@ -91,7 +91,9 @@ fn load(text: &str) -> Result<Vec<MarkedYaml<'_>>, YamlError> {
         }),
         message: err.info().to_owned(),
     };
-    parser.load(&mut loader, true).map_err(|err| scan_error(&err))?;
+    parser
+        .load(&mut loader, true)
+        .map_err(|err| scan_error(&err))?;
     if let Some(err) = loader.error() {
         return Err(scan_error(err));
     }
@@ -130,18 +132,28 @@ fn node_to_json(node: &MarkedYaml<'_>) -> Result<Value, YamlError> {
         message,
     };
     match &node.data {
-        YamlData::Representation(text, style, tag) => scalar(text, *style, tag.as_deref()).map_err(fail),
-        YamlData::Sequence(items) => items.iter().map(node_to_json).collect::<Result<_, _>>().map(Value::Array),
+        YamlData::Representation(text, style, tag) => {
+            scalar(text, *style, tag.as_deref()).map_err(fail)
+        }
+        YamlData::Sequence(items) => items
+            .iter()
+            .map(node_to_json)
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
         YamlData::Mapping(mapping) => {
             let mut object = Map::with_capacity(mapping.len());
             for (key, value) in mapping {
                 let Some(name) = scalar_text(key) else {
                     return Err(YamlError {
                         position: Some(position(key)),
-                        message: "a mapping key must be a plain value, not a list or a mapping".to_owned(),
+                        message: "a mapping key must be a plain value, not a list or a mapping"
+                            .to_owned(),
                     });
                 };
-                if object.insert(name.to_owned(), node_to_json(value)?).is_some() {
+                if object
+                    .insert(name.to_owned(), node_to_json(value)?)
+                    .is_some()
+                {
                     return Err(YamlError {
                         position: Some(position(key)),
                         message: format!("duplicated key `{name}`"),
@@ -150,8 +162,13 @@ fn node_to_json(node: &MarkedYaml<'_>) -> Result<Value, YamlError> {
             }
             Ok(Value::Object(object))
         }
-        YamlData::Tagged(tag, _) => Err(fail(format!("unsupported tag `{}{}`", tag.handle, tag.suffix))),
-        YamlData::Alias(_) | YamlData::BadValue | YamlData::Value(_) => Err(fail("unreadable value".to_owned())),
+        YamlData::Tagged(tag, _) => Err(fail(format!(
+            "unsupported tag `{}{}`",
+            tag.handle, tag.suffix
+        ))),
+        YamlData::Alias(_) | YamlData::BadValue | YamlData::Value(_) => {
+            Err(fail("unreadable value".to_owned()))
+        }
     }
 }
 
@@ -264,7 +281,6 @@ fn is_core_float(text: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -292,7 +308,12 @@ mod tests {
     fn leading_zero_integers_are_ambiguous() {
         let err = to_json("pipe:\n  mode: 0755\n").unwrap_err();
         assert_eq!(err.position, Some(Position { line: 2, column: 9 }));
-        assert!(err.message.contains("write 0o755 for octal or 755 for decimal"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("write 0o755 for octal or 755 for decimal"),
+            "{}",
+            err.message
+        );
         assert_eq!(to_json("mode: '0755'").unwrap(), json!({"mode": "0755"}));
         assert_eq!(to_json("n: 0").unwrap(), json!({"n": 0}));
     }
@@ -310,7 +331,11 @@ mod tests {
         assert!(err.message.contains("duplicated key"), "{}", err.message);
         assert_eq!(err.position.map(|p| p.line), Some(3));
         let err = to_json("a: 1\n'a': 3\n").unwrap_err();
-        assert!(err.message.contains("duplicated key `a`"), "{}", err.message);
+        assert!(
+            err.message.contains("duplicated key `a`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -332,7 +357,13 @@ mod tests {
         let text = "server:\n  bind:\n    host: 0.0.0.0\n    port: 80a\nlist:\n  - x\n  - y\n";
         let key = |names: &[&str]| Step::Key(names.iter().map(|n| n.to_string()).collect());
         let port = position_of(text, &[key(&["server"]), key(&["bind"]), key(&["port"])]);
-        assert_eq!(port, Some(Position { line: 4, column: 11 }));
+        assert_eq!(
+            port,
+            Some(Position {
+                line: 4,
+                column: 11
+            })
+        );
         let item = position_of(text, &[key(&["list"]), Step::Index(1)]);
         assert_eq!(item, Some(Position { line: 7, column: 5 }));
         let alternative = position_of(text, &[key(&["srv", "server"])]);
