@@ -25,7 +25,7 @@ pub(crate) struct MessagePlan {
 
 #[derive(Debug)]
 pub(crate) enum Step {
-    Field(FieldPlan),
+    Field(Box<FieldPlan>),
     /// A oneof with `(validate.required)`, placed before its first field.
     RequiredOneof(OneofPlan),
 }
@@ -148,14 +148,14 @@ fn build(message: &MessageDescriptor, extensions: &Extensions) -> MessagePlan {
         };
         let visit = holds_messages(&shape);
         if visit || rules.required || rules.family.is_some() || !misfits.is_empty() {
-            steps.push(Step::Field(FieldPlan {
+            steps.push(Step::Field(Box::new(FieldPlan {
                 field,
                 shape,
                 in_oneof: oneof.is_some(),
                 visit,
                 rules,
                 misfits,
-            }));
+            })));
         }
     }
     MessagePlan { steps }

@@ -158,7 +158,7 @@ pub(crate) fn compile(
         .fields()
         .find(|(field, _)| field.containing_oneof().is_some());
     if let Some((field, Value::Message(family_rules))) = family {
-        compiled.family = compile_family(field.name(), &family_rules, shape, misfits);
+        compiled.family = compile_family(field.name(), family_rules, shape, misfits);
     }
     compiled
 }

@@ -232,7 +232,7 @@ impl Walker {
             return;
         }
         let mut sorted: Vec<(&MapKey, &Value)> = entries.iter().collect();
-        sorted.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        sorted.sort_unstable_by_key(|(key, _)| *key);
         for (key, value) in sorted {
             let path = Path::Key(path, key);
             if let Some(family) = &key_rules.family {

@@ -1,1 +1,0 @@
-//! Tests of every rule family, on messages of small protos compiled in the test.
