@@ -1,17 +1,15 @@
 //! The protos bundled with harness, and compiling a user's proto against them.
 //!
-//! `harness/*.proto` and `validate/validate.proto` are compiled into the binaries, and
-//! protox provides `google/protobuf/*`, so a service proto imports all of them with no
-//! `-I` and no protoc on the machine.
+//! `harness/*.proto`, `validate/validate.proto` and `google/protobuf/*` are compiled into
+//! the binaries, so a service proto imports all of them with no `-I` and no protoc on
+//! the machine.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use prost_reflect::DescriptorPool;
-use protox::file::{
-    ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver,
-};
+use protox::file::{ChainFileResolver, DescriptorSetFileResolver, IncludeFileResolver};
 
 /// Every bundled proto, by import name.
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -57,17 +55,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Serves the bundled harness and validate protos to protox.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct BundledFileResolver;
+/// The bundled protos and the well-known types, compiled by `build.rs`.
+const BUNDLED_DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundled.binpb"));
 
-impl FileResolver for BundledFileResolver {
-    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        match BUNDLED.iter().find(|(bundled, _)| *bundled == name) {
-            Some((_, source)) => File::from_source(name, source),
-            None => Err(protox::Error::file_not_found(name)),
-        }
-    }
+/// Serves the bundled protos and the well-known types to protox, as descriptors
+/// compiled at build time: nothing bundled is parsed at run time.
+fn bundled_resolver() -> DescriptorSetFileResolver {
+    DescriptorSetFileResolver::decode(BUNDLED_DESCRIPTORS)
+        .expect("build.rs writes a valid descriptor set")
 }
 
 /// A proto that does not compile, located as `file:line:column: message` when the
@@ -112,8 +107,7 @@ pub struct Compiled {
 /// enforces; then the `includes` in order, then the proto's own directory.
 pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileError> {
     let mut resolver = ChainFileResolver::new();
-    resolver.add(BundledFileResolver);
-    resolver.add(GoogleFileResolver::new());
+    resolver.add(bundled_resolver());
     for include in includes {
         resolver.add(IncludeFileResolver::new(include.clone()));
     }
@@ -184,6 +178,22 @@ mod tests {
                 .is_some()
         );
         assert_eq!(compiled.disk_files, vec![proto]);
+    }
+
+    #[test]
+    fn bundled_sources_and_descriptors_agree() {
+        use prost::Message;
+        let set = prost_types::FileDescriptorSet::decode(BUNDLED_DESCRIPTORS).unwrap();
+        let mut compiled: Vec<&str> = set
+            .file
+            .iter()
+            .map(|file| file.name())
+            .filter(|name| !name.starts_with("google/"))
+            .collect();
+        compiled.sort();
+        let mut sources: Vec<&str> = BUNDLED.iter().map(|(name, _)| *name).collect();
+        sources.sort();
+        assert_eq!(compiled, sources);
     }
 
     #[test]
