@@ -1,0 +1,189 @@
+//! `harness kube-gen` on bad input: a clear message on stderr, the documented exit
+//! status, and nothing at all on stdout (a half stream must never reach kubectl).
+
+mod kube_common;
+
+use std::fs;
+use std::process::Output;
+
+use kube_common::{harness, harness_in, inputs_dir};
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs kube-gen and checks the failure's shape; returns stderr.
+fn fails(output: Output, code: i32) -> String {
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    assert!(
+        output.stdout.is_empty(),
+        "stdout must be empty on error, got: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(!err.trim().is_empty(), "an error needs a message");
+    err
+}
+
+/// A scratch copy of the golden inputs with `file` replaced by `text`.
+fn inputs_with(file: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(inputs_dir()).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    fs::write(dir.path().join(file), text).unwrap();
+    dir
+}
+
+fn kirk_proto_with(from: &str, to: &str) -> tempfile::TempDir {
+    let text = fs::read_to_string(inputs_dir().join("kirk.proto")).unwrap();
+    assert!(text.contains(from), "kirk.proto has {from:?}");
+    inputs_with("kirk.proto", &text.replacen(from, to, 1))
+}
+
+fn kirk_yaml_with(from: &str, to: &str) -> tempfile::TempDir {
+    let text = fs::read_to_string(inputs_dir().join("kirk.yaml")).unwrap();
+    assert!(text.contains(from), "kirk.yaml has {from:?}");
+    inputs_with("kirk.yaml", &text.replacen(from, to, 1))
+}
+
+const KIRK: [&str; 4] = ["kube-gen", "kirk.proto", "kirk.yaml", "v1"];
+
+#[test]
+fn an_invalid_value_is_a_validation_error() {
+    let dir = kirk_yaml_with("port: 8000", "port: 70000");
+    let err = fails(harness_in(dir.path(), &KIRK), 1);
+    assert!(err.starts_with("Validation error: "), "{err}");
+    assert!(err.contains("server.bind.port"), "{err}");
+}
+
+#[test]
+fn unparsable_yaml_is_a_parse_error() {
+    let dir = kirk_yaml_with("port: 8000", "port: [8000");
+    let err = fails(harness_in(dir.path(), &KIRK), 1);
+    assert!(err.starts_with("Parse error: "), "{err}");
+}
+
+#[test]
+fn a_secret_that_breaks_the_config_is_refused_without_leaking_it() {
+    let dir = inputs_with("bad-merge.yaml", "db:\n  min_size: not-a-number-s3cr3t\n");
+    let mut args = KIRK.to_vec();
+    args.extend(["--secret-merge", "bad-merge.yaml"]);
+    let err = fails(harness_in(dir.path(), &args), 1);
+    assert!(err.contains("db.min_size"), "{err}");
+}
+
+#[test]
+fn missing_files_are_usage_errors() {
+    let err = fails(harness(&["kube-gen", "nope.proto", "kirk.yaml", "v1"]), 2);
+    assert!(err.contains("nope.proto"), "{err}");
+    let err = fails(harness(&["kube-gen", "kirk.proto", "nope.yaml", "v1"]), 2);
+    assert!(err.contains("nope.yaml"), "{err}");
+    let mut args = KIRK.to_vec();
+    args.extend(["--secret-patch", "nope-patch.yaml"]);
+    let err = fails(harness(&args), 2);
+    assert!(err.contains("nope-patch.yaml"), "{err}");
+}
+
+#[test]
+fn a_missing_version_is_a_usage_error() {
+    let err = fails(harness(&["kube-gen", "kirk.proto", "kirk.yaml"]), 2);
+    assert!(err.contains("VERSION"), "{err}");
+}
+
+#[test]
+fn a_proto_that_does_not_compile_is_a_usage_error() {
+    let dir = kirk_proto_with("bool debug = 1;", "bool debug = 1");
+    fails(harness_in(dir.path(), &KIRK), 2);
+}
+
+#[test]
+fn a_missing_repository_is_refused() {
+    let dir = kirk_proto_with(
+        "    option (harness.service).container.repository = \"registry.acme.dev/team/kirk\";\n",
+        "",
+    );
+    let err = fails(harness_in(dir.path(), &KIRK), 1);
+    assert_eq!(
+        err,
+        "error: kirk.proto: (harness.service).container.repository is not set on kirk.Configuration; \
+         kube-gen needs it for the image REPOSITORY:VERSION\n"
+    );
+}
+
+#[test]
+fn a_base_domain_that_is_not_a_domain_is_refused() {
+    for domain in [
+        "acme",
+        "https://acme.dev",
+        "acme..dev",
+        "ACME.dev",
+        "10.0.0.1",
+    ] {
+        let mut args = KIRK.to_vec();
+        args.extend(["--base-domain", domain]);
+        let err = fails(harness(&args), 1);
+        assert!(
+            err.starts_with(&format!(
+                "error: --base-domain `{domain}` is not a domain: "
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn an_instance_that_is_not_dns_1123_is_refused() {
+    for instance in ["Blue", "blue_green", "-blue", "blue.green", &"b".repeat(64)] {
+        let flag = format!("--instance={instance}");
+        let mut args = KIRK.to_vec();
+        args.push(&flag);
+        let err = fails(harness(&args), 1);
+        assert!(err.contains(&format!("`{instance}`")), "{err}");
+        assert!(err.contains("DNS-1"), "{err}");
+    }
+}
+
+#[test]
+fn a_namespace_or_version_kubernetes_refuses_is_refused() {
+    let mut args = KIRK.to_vec();
+    args.extend(["--namespace", "Prod"]);
+    let err = fails(harness(&args), 1);
+    assert!(
+        err.contains("--namespace `Prod` is not a DNS-1123 label"),
+        "{err}"
+    );
+
+    let err = fails(
+        harness(&["kube-gen", "kirk.proto", "kirk.yaml", "1.0+build.7"]),
+        1,
+    );
+    assert!(err.contains("VERSION `1.0+build.7`"), "{err}");
+}
+
+#[test]
+fn a_public_output_without_socket_is_refused() {
+    let dir = kirk_proto_with(
+        "(harness.wire).input.type = \"harness_wires::logging::Console\"\n",
+        "(harness.wire).output.type = \"harness_wires::logging::Console\",\n        (harness.wire).output.expose = PUBLIC\n",
+    );
+    let err = fails(harness_in(dir.path(), &KIRK), 1);
+    assert_eq!(
+        err,
+        "error: output `console` is PUBLIC but has no socket: its type harness.logging.Console \
+         has no harness.net.Socket field\n"
+    );
+}
+
+#[test]
+fn warnings_go_to_stderr_and_the_manifests_still_to_stdout() {
+    let dir = kirk_yaml_with(
+        "host: 0.0.0.0\n    port: 8000",
+        "host: 127.0.0.1\n    port: 8000",
+    );
+    let output = harness_in(dir.path(), &KIRK);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).starts_with("warning: output `server` binds 127.0.0.1"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("kind: Deployment"));
+}
