@@ -3,3 +3,4 @@
 
 #[cfg(feature = "kube")]
 pub mod kube;
+pub mod codegen;

@@ -7,3 +7,6 @@ pub mod path;
 pub mod protos;
 pub mod spec;
 pub mod validate;
+pub mod proto;
+#[cfg(feature = "runtime")]
+pub mod runtime;

@@ -1,0 +1,282 @@
+//! [`Builder`]: the one call a service's `build.rs` makes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use prost::Message as _;
+use prost_build::{Module, ServiceGenerator};
+use prost_types::{FileDescriptorProto, FileDescriptorSet};
+
+use harness_core::protos;
+use harness_core::spec::ConfigSpec;
+
+use super::wiring;
+
+/// Name of the file written in `OUT_DIR`, included by `harness::include_service!()`.
+pub const SERVICE_FILE: &str = "harness_service.rs";
+/// Name of the encoded `FileDescriptorSet` written beside it.
+pub const DESCRIPTOR_FILE: &str = "harness_service.bin";
+
+/// Why code generation failed; its text names the proto file and, when one is at fault,
+/// the field.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Error(message.into())
+    }
+}
+
+/// Generates a service's configuration types and wiring from its proto, for `build.rs`:
+///
+/// ```no_run
+/// // build.rs
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     harness_generators::codegen::Builder::new().compile("proto/status.proto")?;
+///     Ok(())
+/// }
+/// ```
+///
+/// writes `$OUT_DIR/harness_service.rs`, which `harness::include_service!()` includes:
+/// the prost types of the proto's packages (the bundled `harness.*`, `validate.*` and
+/// `google.protobuf.*` types are shared from `harness::proto` and `harness::prost_types`),
+/// `WiresIn` and `WiresOut`, and the `harness::runtime::Wiring` implementation that ties them
+/// to the runner. It prints `cargo:rerun-if-changed` for every proto read from disk and
+/// rewrites nothing when the output is unchanged.
+pub struct Builder {
+    includes: Vec<PathBuf>,
+    extra: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    service_generator: Option<Box<dyn ServiceGenerator>>,
+    type_attributes: Vec<(String, String)>,
+    emit_rerun: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder {
+            includes: Vec::new(),
+            extra: Vec::new(),
+            out_dir: None,
+            service_generator: None,
+            type_attributes: Vec::new(),
+            emit_rerun: true,
+        }
+    }
+
+    /// Adds a directory to search for imports (the proto's own directory and the bundled
+    /// protos are always searched).
+    pub fn include(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.includes.push(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Also generates the types (and, with a service generator, the gRPC code) of another
+    /// proto, e.g. the API of a service this one calls.
+    pub fn proto(&mut self, proto: impl AsRef<Path>) -> &mut Self {
+        self.extra.push(proto.as_ref().to_path_buf());
+        self
+    }
+
+    /// Generates code for the proto's `service`s, as prost-build's
+    /// `Config::service_generator`: e.g.
+    /// `tonic_prost_build::configure().service_generator()`.
+    pub fn service_generator(&mut self, generator: Box<dyn ServiceGenerator>) -> &mut Self {
+        self.service_generator = Some(generator);
+        self
+    }
+
+    /// Adds an attribute to matching generated types, as prost-build's
+    /// `Config::type_attribute`.
+    pub fn type_attribute(
+        &mut self,
+        path: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> &mut Self {
+        self.type_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Writes into `dir` instead of `$OUT_DIR`.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` lines (on by default).
+    pub fn emit_rerun_if_changed(&mut self, enabled: bool) -> &mut Self {
+        self.emit_rerun = enabled;
+        self
+    }
+
+    /// Compiles the service's proto (holding its `Configuration`) and writes the code.
+    pub fn compile(&mut self, proto: impl AsRef<Path>) -> Result<(), Error> {
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or_else(|| Error::new("OUT_DIR is not set: call Builder::compile from build.rs, or set Builder::out_dir"))?,
+        };
+        let generated = self.generate(proto.as_ref())?;
+        if self.emit_rerun {
+            for file in &generated.read {
+                println!("cargo:rerun-if-changed={}", file.display());
+            }
+        }
+        fs::create_dir_all(&out_dir)
+            .map_err(|e| Error::new(format!("{}: {e}", out_dir.display())))?;
+        write_if_changed(&out_dir.join(DESCRIPTOR_FILE), &generated.descriptor_set)?;
+        write_if_changed(&out_dir.join(SERVICE_FILE), generated.code.as_bytes())?;
+        Ok(())
+    }
+
+    /// The code and descriptor set for `proto`, without writing anything.
+    pub fn generate(&mut self, proto: &Path) -> Result<Generated, Error> {
+        let proto_name = proto.display().to_string();
+        let compiled = protos::compile(proto, &self.includes)
+            .map_err(|e| Error::new(format!("{proto_name}: {e}")))?;
+        let spec = ConfigSpec::from_file(&compiled.pool, &compiled.file_name)
+            .map_err(|e| Error::new(e.to_string()))?;
+        let mut read: BTreeSet<PathBuf> = compiled.disk_files.iter().cloned().collect();
+        read.insert(proto.to_path_buf());
+
+        // Every file of the service's proto and the extra protos, imports included.
+        let mut files: BTreeMap<String, FileDescriptorProto> = BTreeMap::new();
+        let mut targets: BTreeSet<String> = BTreeSet::new();
+        targets.insert(compiled.file_name.clone());
+        for file in compiled.pool.file_descriptor_protos() {
+            files.insert(file.name().to_owned(), file.clone());
+        }
+        for extra in &self.extra {
+            let more = protos::compile(extra, &self.includes)
+                .map_err(|e| Error::new(format!("{}: {e}", extra.display())))?;
+            read.extend(more.disk_files.iter().cloned());
+            read.insert(extra.clone());
+            targets.insert(more.file_name.clone());
+            for file in more.pool.file_descriptor_protos() {
+                files
+                    .entry(file.name().to_owned())
+                    .or_insert_with(|| file.clone());
+            }
+        }
+        let is_shared = |name: &str| {
+            name.starts_with("google/protobuf/")
+                || protos::BUNDLED.iter().any(|(bundled, _)| *bundled == name)
+        };
+        // prost-build sees every file (it needs every message to decide derives); the
+        // modules of shared files are dropped, their types come from `harness`.
+        let shared_packages: BTreeSet<String> = files
+            .values()
+            .filter(|file| is_shared(file.name()))
+            .map(|file| file.package().to_owned())
+            .collect();
+        let user_packages: BTreeSet<String> = files
+            .values()
+            .filter(|file| !is_shared(file.name()))
+            .map(|file| file.package().to_owned())
+            .collect();
+        if let Some(package) = user_packages.intersection(&shared_packages).next() {
+            return Err(Error::new(format!(
+                "{proto_name}: package `{package}` is reserved for the bundled protos"
+            )));
+        }
+        let requests: Vec<(Module, FileDescriptorProto)> = files
+            .values()
+            .map(|file| {
+                (
+                    Module::from_protobuf_package_name(file.package()),
+                    file.clone(),
+                )
+            })
+            .collect();
+
+        let mut config = prost_build::Config::new();
+        config
+            .prost_path("::harness::prost")
+            .prost_types_path("::harness::prost_types")
+            .extern_path(".harness", "::harness::proto::harness")
+            .extern_path(".validate", "::harness::proto::validate");
+        for (path, attribute) in &self.type_attributes {
+            config.type_attribute(path, attribute);
+        }
+        if let Some(generator) = self.service_generator.take() {
+            config.service_generator(generator);
+        }
+        let modules = config
+            .generate(requests)
+            .map_err(|e| Error::new(format!("{proto_name}: {e}")))?;
+        let user_modules: BTreeSet<Vec<String>> = user_packages
+            .iter()
+            .map(|package| {
+                Module::from_protobuf_package_name(package)
+                    .parts()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .collect();
+        let modules: BTreeMap<Vec<String>, String> = modules
+            .into_iter()
+            .map(|(module, code)| (module.parts().map(str::to_owned).collect(), code))
+            .filter(|(parts, _)| user_modules.contains(parts))
+            .collect();
+        let types = super::tree::nest(&modules);
+        let package = spec.message.package_name();
+        let config_module: Vec<String> = Module::from_protobuf_package_name(package)
+            .parts()
+            .map(str::to_owned)
+            .collect();
+        let wiring = wiring::generate(&spec, &proto_name, &config_module)?;
+
+        let descriptor_set = FileDescriptorSet {
+            file: files.into_values().collect(),
+        }
+        .encode_to_vec();
+        let source = format!("{types}\n{wiring}");
+        let file: syn::File = syn::parse_str(&source)
+            .map_err(|e| Error::new(format!("{proto_name}: generated code does not parse: {e}")))?;
+        let code = format!(
+            "// @generated by harness-generators from {proto_name}; do not edit.\n{}",
+            prettyplease::unparse(&file)
+        );
+        Ok(Generated {
+            code,
+            descriptor_set,
+            read: read.into_iter().collect(),
+        })
+    }
+}
+
+/// What [`Builder::generate`] produces.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The Rust source of `harness_service.rs`.
+    pub code: String,
+    /// The encoded `FileDescriptorSet` of the protos and their imports.
+    pub descriptor_set: Vec<u8>,
+    /// Files read from disk.
+    pub read: Vec<PathBuf>,
+}
+
+fn write_if_changed(path: &Path, content: &[u8]) -> Result<(), Error> {
+    if fs::read(path).is_ok_and(|current| current == content) {
+        return Ok(());
+    }
+    fs::write(path, content).map_err(|e| Error::new(format!("{}: {e}", path.display())))
+}

@@ -1,0 +1,195 @@
+//! `WiresIn`, `WiresOut` and the `harness::runtime::Wiring` implementation of a service.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use harness_core::spec::{ConfigSpec, Direction, WireSpec};
+
+use super::builder::{DESCRIPTOR_FILE, Error};
+
+/// A wire with its Rust pieces parsed.
+struct Wire<'a> {
+    spec: &'a WireSpec,
+    ident: Ident,
+    ty: syn::Path,
+}
+
+pub(crate) fn generate(
+    spec: &ConfigSpec,
+    proto: &str,
+    config_module: &[String],
+) -> Result<String, Error> {
+    let message = spec.message.name();
+    let mut inputs = Vec::new();
+    let mut outputs = Vec::new();
+    for wire in &spec.wires {
+        let ty: syn::Path = syn::parse_str(wire.rust_type.trim()).map_err(|e| {
+            Error::new(format!(
+                "{proto}: {message}.{field}: (harness.wire) type {ty:?} is not a Rust path ({e}); \
+                 it names the type of the wire, e.g. \"harness_wires::http::Server\"",
+                field = wire.name,
+                ty = wire.rust_type,
+            ))
+        })?;
+        let parsed = Wire {
+            spec: wire,
+            ident: field_ident(&wire.name),
+            ty,
+        };
+        match wire.direction {
+            Direction::Input(_) => inputs.push(parsed),
+            Direction::Output(_) => outputs.push(parsed),
+        }
+    }
+
+    let module_path: Vec<Ident> = config_module.iter().map(|m| field_ident(m)).collect();
+    let reexport = if module_path.is_empty() {
+        quote! {}
+    } else {
+        quote! { pub use self::#(#module_path)::*::Configuration; }
+    };
+    let full_name = spec.message.full_name();
+
+    let in_fields = inputs.iter().map(|wire| {
+        let Wire {
+            ident, ty, spec, ..
+        } = wire;
+        let doc = doc(spec);
+        if spec.required {
+            quote! { #[doc = #doc] pub #ident: #ty, }
+        } else {
+            quote! { #[doc = #doc] pub #ident: ::core::option::Option<#ty>, }
+        }
+    });
+    let out_fields = outputs.iter().map(|wire| {
+        let Wire {
+            ident, ty, spec, ..
+        } = wire;
+        let doc = doc(spec);
+        quote! { #[doc = #doc] pub #ident: #ty, }
+    });
+
+    let connect_body = if inputs.is_empty() {
+        quote! {
+            let _ = inputs;
+            ::core::result::Result::Ok(WiresIn {})
+        }
+    } else {
+        let names = inputs.iter().map(|w| &w.ident);
+        let names2 = names.clone();
+        let calls = inputs.iter().enumerate().map(|(index, wire)| {
+            let Wire {
+                ident, ty, spec, ..
+            } = wire;
+            let name = &spec.name;
+            let method = if spec.required {
+                quote!(required)
+            } else {
+                quote!(optional)
+            };
+            quote! {
+                inputs.#method::<#ty, _>(#index, #name, self.#ident.as_ref())
+            }
+        });
+        quote! {
+            let (#(#names,)*) = ::harness::runtime::__private::try_join!(#(#calls),*)?;
+            ::core::result::Result::Ok(WiresIn { #(#names2),* })
+        }
+    };
+
+    let output_configs = outputs.iter().map(|w| {
+        let ident = &w.ident;
+        quote! { let #ident = self.#ident.clone(); }
+    });
+    let serve_calls = outputs.iter().map(|w| {
+        let Wire {
+            ident, ty, spec, ..
+        } = w;
+        let name = &spec.name;
+        quote! { outputs.serve::<#ty, _>(#name, wires.#ident, #ident); }
+    });
+    let (wires_arg, outputs_arg) = if outputs.is_empty() {
+        (quote!(_wires), quote!(_outputs))
+    } else {
+        (quote!(wires), quote!(outputs))
+    };
+    let descriptor_file = format!("/{DESCRIPTOR_FILE}");
+    let wires_in_doc = format!(
+        " Input wires of `{full_name}`, connected before `setup` runs; optional ones are `None` when not configured."
+    );
+    let wires_out_doc =
+        format!(" Output wires of `{full_name}`, built by `setup` and served until shutdown.");
+
+    let tokens: TokenStream = quote! {
+        #reexport
+
+        /// The encoded `FileDescriptorSet` of the service's proto and its imports, e.g. for
+        /// gRPC server reflection.
+        #[allow(dead_code)]
+        pub const FILE_DESCRIPTOR_SET: &[u8] =
+            include_bytes!(concat!(env!("OUT_DIR"), #descriptor_file));
+
+        #[doc = #wires_in_doc]
+        #[allow(dead_code)]
+        pub struct WiresIn {
+            #(#in_fields)*
+        }
+
+        #[doc = #wires_out_doc]
+        pub struct WiresOut {
+            #(#out_fields)*
+        }
+
+        impl ::harness::runtime::Wiring for Configuration {
+            type WiresIn = WiresIn;
+            type WiresOut = WiresOut;
+            const FILE_DESCRIPTOR_SET: &'static [u8] = FILE_DESCRIPTOR_SET;
+            const MESSAGE: &'static str = #full_name;
+
+            async fn connect(
+                &self,
+                inputs: &::harness::runtime::Inputs,
+            ) -> ::core::result::Result<WiresIn, ::harness::runtime::StartError> {
+                #connect_body
+            }
+
+            fn outputs(
+                &self,
+            ) -> impl ::core::ops::FnOnce(WiresOut, &mut ::harness::runtime::Outputs)
+                   + ::core::marker::Send
+                   + 'static {
+                #(#output_configs)*
+                move |#wires_arg: WiresOut, #outputs_arg: &mut ::harness::runtime::Outputs| {
+                    #(#serve_calls)*
+                }
+            }
+        }
+    };
+    Ok(tokens.to_string())
+}
+
+fn doc(spec: &WireSpec) -> String {
+    let (kind, required) = match spec.direction {
+        Direction::Input(_) => (
+            "input",
+            if spec.required {
+                ", required"
+            } else {
+                ", optional"
+            },
+        ),
+        Direction::Output(_) => ("output", ""),
+    };
+    format!(
+        " `{}`: {kind} wire configured by `{}`{required}.",
+        spec.name, spec.config_type
+    )
+}
+
+/// A field or module name as a Rust identifier, raw when it is a keyword (as prost does).
+fn field_ident(name: &str) -> Ident {
+    match syn::parse_str::<Ident>(name) {
+        Ok(ident) => ident,
+        Err(_) => Ident::new_raw(name, Span::call_site()),
+    }
+}

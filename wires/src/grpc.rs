@@ -1,0 +1,184 @@
+//! gRPC wires (tonic): [`Channel`] (feature `grpc-client`) and [`Server`] (feature
+//! `grpc-server`).
+
+#[cfg(feature = "grpc-client")]
+pub use client::Channel;
+#[cfg(feature = "grpc-server")]
+pub use server::Server;
+
+#[cfg(feature = "grpc-client")]
+mod client {
+    use std::ops::Deref;
+    use std::time::Duration;
+
+    use harness::proto::harness::grpc::{Channel as ChannelConfig, Endpoint as EndpointConfig};
+    use harness::runtime::{InputWire, WireError};
+    use tonic::transport::Endpoint;
+
+    /// A gRPC client channel ([`tonic::transport::Channel`]), configured by
+    /// `harness.grpc.Channel` (`address: {host, port}`) or `harness.grpc.Endpoint` (a URL
+    /// with timeouts).
+    ///
+    /// It connects lazily: services start in any order, and a call made while the peer is
+    /// unreachable fails with `UNAVAILABLE` instead of stopping this service's start.
+    /// Clone [`channel`](Channel::channel) into a generated client:
+    /// `ScottyClient::new(wires.scotty.channel())`.
+    #[derive(Debug, Clone)]
+    pub struct Channel {
+        channel: tonic::transport::Channel,
+    }
+
+    impl Channel {
+        /// The tonic channel; clones share the connection.
+        pub fn channel(&self) -> tonic::transport::Channel {
+            self.channel.clone()
+        }
+    }
+
+    impl Deref for Channel {
+        type Target = tonic::transport::Channel;
+
+        fn deref(&self) -> &tonic::transport::Channel {
+            &self.channel
+        }
+    }
+
+    impl InputWire<ChannelConfig> for Channel {
+        async fn connect(config: &ChannelConfig) -> Result<Self, WireError> {
+            let socket = config
+                .address
+                .as_ref()
+                .ok_or_else(|| WireError::config("address is not set"))?;
+            let endpoint = Endpoint::from_shared(format!("http://{}:{}", socket.host, socket.port))
+                .map_err(|e| WireError::config(format!("address: {e}")))?;
+            Ok(Channel {
+                channel: endpoint.connect_lazy(),
+            })
+        }
+    }
+
+    impl InputWire<EndpointConfig> for Channel {
+        async fn connect(config: &EndpointConfig) -> Result<Self, WireError> {
+            let mut endpoint = Endpoint::from_shared(config.url.clone())
+                .map_err(|e| WireError::config(format!("url: {e}")))?;
+            if let Some(timeout) = config.connect_timeout.as_ref().and_then(duration) {
+                endpoint = endpoint.connect_timeout(timeout);
+            }
+            if let Some(timeout) = config.timeout.as_ref().and_then(duration) {
+                endpoint = endpoint.timeout(timeout);
+            }
+            Ok(Channel {
+                channel: endpoint.connect_lazy(),
+            })
+        }
+    }
+
+    fn duration(value: &harness::prost_types::Duration) -> Option<Duration> {
+        Duration::try_from(*value).ok().filter(|d| !d.is_zero())
+    }
+}
+
+#[cfg(feature = "grpc-server")]
+mod server {
+    use std::convert::Infallible;
+
+    use harness::proto::harness::grpc::Server as ServerConfig;
+    use harness::runtime::{OutputWire, Shutdown, WireError};
+    use tonic::body::Body;
+    use tonic::codegen::{Service, http};
+    use tonic::server::NamedService;
+    use tonic::service::RoutesBuilder;
+    use tonic_health::ServingStatus;
+
+    /// A gRPC server of tonic services, configured by `harness.grpc.Server`.
+    ///
+    /// Besides the added services it serves `grpc.health.v1.Health` (each service and the
+    /// server as a whole, `""`, are `SERVING` while up and `NOT_SERVING` from the start of
+    /// the drain) and server reflection (`grpc.reflection.v1`) over the descriptor sets
+    /// given with [`file_descriptor_set`](Server::file_descriptor_set).
+    ///
+    /// ```ignore
+    /// let server = harness_wires::grpc::Server::new()
+    ///     .add_service(ScottyServer::new(Scotty { db }))
+    ///     .file_descriptor_set(FILE_DESCRIPTOR_SET);
+    /// ```
+    #[derive(Default)]
+    pub struct Server {
+        routes: RoutesBuilder,
+        names: Vec<&'static str>,
+        descriptor_sets: Vec<&'static [u8]>,
+    }
+
+    impl Server {
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        /// Adds a tonic service (`FooServer::new(handler)`).
+        pub fn add_service<S>(mut self, service: S) -> Self
+        where
+            S: Service<http::Request<Body>, Error = Infallible>
+                + NamedService
+                + Clone
+                + Send
+                + Sync
+                + 'static,
+            S::Response: axum::response::IntoResponse,
+            S::Future: Send + 'static,
+        {
+            self.names.push(S::NAME);
+            self.routes.add_service(service);
+            self
+        }
+
+        /// An encoded `FileDescriptorSet` to serve over reflection, e.g. the generated
+        /// `FILE_DESCRIPTOR_SET`.
+        pub fn file_descriptor_set(mut self, encoded: &'static [u8]) -> Self {
+            self.descriptor_sets.push(encoded);
+            self
+        }
+    }
+
+    impl OutputWire<ServerConfig> for Server {
+        async fn serve(self, config: ServerConfig, shutdown: Shutdown) -> Result<(), WireError> {
+            let listener = crate::net::bind(config.bind.as_ref()).await?;
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "grpc server listening");
+            }
+            let (reporter, health) = tonic_health::server::health_reporter();
+            let mut names: Vec<&str> = vec![""];
+            names.extend(self.names.iter().copied());
+            for name in &names {
+                reporter
+                    .set_service_status(name, ServingStatus::Serving)
+                    .await;
+            }
+            let mut reflection = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+            for set in &self.descriptor_sets {
+                reflection = reflection.register_encoded_file_descriptor_set(set);
+            }
+            let reflection = reflection
+                .build_v1()
+                .map_err(|e| WireError::config(format!("reflection: {e}")))?;
+            let mut routes = self.routes;
+            routes.add_service(health).add_service(reflection);
+            let drain = async move {
+                shutdown.requested().await;
+                for name in &names {
+                    reporter
+                        .set_service_status(name, ServingStatus::NotServing)
+                        .await;
+                }
+            };
+            tonic::transport::Server::builder()
+                .add_routes(routes.routes())
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    drain,
+                )
+                .await
+                .map_err(WireError::other)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! `postgres::Pool`: a sqlx PostgreSQL pool, configured by `harness.postgres.Pool` or a DSN.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::str::FromStr;
+use std::time::Duration;
+
+use harness::proto::harness::postgres::{Dsn, Pool as PoolConfig};
+use harness::runtime::{InputWire, WireError};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub use sqlx;
+pub use sqlx::PgPool;
+
+/// Connections when the configuration's `max_size` is 0.
+pub const DEFAULT_MAX_SIZE: u32 = 10;
+
+/// Time to wait for a free connection before a query fails.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A PostgreSQL connection pool ([`sqlx::PgPool`]), configured by `harness.postgres.Pool`
+/// (field by field) or `harness.postgres.DSN` (a URL).
+///
+/// At start it opens `max(min_size, 1)` connections, so an unreachable or misconfigured
+/// database stops the start (an unreachable one after the runner's retries); the pool
+/// keeps at least `min_size` and at most `max_size` (0: [`DEFAULT_MAX_SIZE`]) connections.
+/// It is closed after the outputs stopped.
+///
+/// `Deref`s to [`PgPool`]: `sqlx::query("SELECT 1").execute(&*wires.db)`, or clone
+/// [`pool`](Pool::pool) into the application's state.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pool: PgPool,
+}
+
+impl Pool {
+    /// The sqlx pool; clones share the connections.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl Deref for Pool {
+    type Target = PgPool;
+
+    fn deref(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl InputWire<PoolConfig> for Pool {
+    async fn connect(config: &PoolConfig) -> Result<Self, WireError> {
+        let socket = config
+            .address
+            .as_ref()
+            .ok_or_else(|| WireError::config("address is not set"))?;
+        let port = u16::try_from(socket.port).map_err(|_| {
+            WireError::config(format!("address.port: {} is not a TCP port", socket.port))
+        })?;
+        let mut options = PgConnectOptions::new_without_pgpass()
+            .host(&socket.host)
+            .port(port);
+        if !config.username.is_empty() {
+            options = options.username(&config.username);
+        }
+        if !config.password.is_empty() {
+            options = options.password(&config.password);
+        }
+        if !config.database.is_empty() {
+            options = options.database(&config.database);
+        }
+        let target = format!("{}:{}", socket.host, port);
+        connect(options, &target, config.min_size, config.max_size).await
+    }
+
+    fn close(&self) -> impl Future<Output = ()> + Send + 'static {
+        close(self.pool.clone())
+    }
+}
+
+impl InputWire<Dsn> for Pool {
+    async fn connect(config: &Dsn) -> Result<Self, WireError> {
+        // The URL may hold a password: errors never quote it.
+        let options = PgConnectOptions::from_str(&config.url).map_err(|_| {
+            WireError::config(
+                "url: not a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
+            )
+        })?;
+        let target = format!("{}:{}", options.get_host(), options.get_port());
+        connect(options, &target, config.min_size, config.max_size).await
+    }
+
+    fn close(&self) -> impl Future<Output = ()> + Send + 'static {
+        close(self.pool.clone())
+    }
+}
+
+async fn connect(
+    options: PgConnectOptions,
+    target: &str,
+    min_size: u32,
+    max_size: u32,
+) -> Result<Pool, WireError> {
+    let max = if max_size == 0 {
+        DEFAULT_MAX_SIZE
+    } else {
+        max_size
+    };
+    let min = min_size.min(max);
+    let pool = PgPoolOptions::new()
+        .min_connections(min)
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(options);
+    // Open the first connections now: a start against a database that is down or
+    // refuses the credentials fails here, not at the first request.
+    let mut opened = Vec::with_capacity(min.max(1) as usize);
+    for _ in 0..min.max(1) {
+        match pool.acquire().await {
+            Ok(connection) => opened.push(connection),
+            Err(error) => {
+                pool.close().await;
+                let retryable = is_retryable(&error);
+                let message = format!("cannot connect to PostgreSQL at {target}: {error}");
+                return Err(if retryable {
+                    WireError::connect(message)
+                } else {
+                    WireError::config(message)
+                });
+            }
+        }
+    }
+    drop(opened);
+    tracing::debug!(target, min, max, "postgres pool ready");
+    Ok(Pool { pool })
+}
+
+/// Unreachable or still starting: worth another try. Refused credentials or a missing
+/// database are not.
+fn is_retryable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            // 57P03 cannot_connect_now (starting up), 53300 too_many_connections.
+            matches!(db.code().as_deref(), Some("57P03") | Some("53300"))
+        }
+        _ => false,
+    }
+}
+
+async fn close(pool: PgPool) {
+    pool.close().await;
+}
