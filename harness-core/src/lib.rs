@@ -4,9 +4,9 @@
 pub mod check;
 pub mod config;
 pub mod path;
-pub mod protos;
-pub mod spec;
-pub mod validate;
 pub mod proto;
+pub mod protos;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+pub mod spec;
+pub mod validate;
