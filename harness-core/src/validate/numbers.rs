@@ -104,25 +104,28 @@ impl<T: PartialOrd + Copy> Bounds<T> {
             }
             (Some((low_ok, low_rule, low_word, low)), Some((up_ok, up_rule, up_word, up))) => {
                 if up > low {
+                    let broken = if !low_ok {
+                        low_rule
+                    } else if !up_ok {
+                        up_rule
+                    } else {
+                        return None;
+                    };
                     let expected = format!(
                         "must be {low_word} {} and {up_word} {}",
                         show(&low),
                         show(&up)
                     );
-                    if !low_ok {
-                        Some((low_rule, expected))
-                    } else if !up_ok {
-                        Some((up_rule, expected))
-                    } else {
-                        None
-                    }
+                    Some((broken, expected))
+                } else if low_ok || up_ok {
+                    None
                 } else {
                     let expected = format!(
                         "must be {up_word} {} or {low_word} {}",
                         show(&up),
                         show(&low)
                     );
-                    (!(low_ok || up_ok)).then_some((up_rule, expected))
+                    Some((up_rule, expected))
                 }
             }
         }
