@@ -14,7 +14,11 @@
 //!   family (any, duration, timestamp, or the wrapped scalar of a wrapper type) and then
 //!   validated recursively, unless `message.skip`;
 //! - repeated items and map values that are messages are validated recursively too, unless
-//!   `items`/`values` has `message.skip`; map entries are visited in key order.
+//!   `items`/`values` has `message.skip`; map entries are visited in key order;
+//! - the message inside an Any is not validated (PGV neither), nor messages of
+//!   `google.protobuf` (they carry no rules);
+//! - a required oneof with no member set is reported at the path of its message, before
+//!   the oneof's fields.
 //!
 //! Differences from PGV, on purpose:
 //!
@@ -23,12 +27,13 @@
 //!   on a repeated field, an unknown rule family). Here such a field yields a violation
 //!   naming the misfit, every time it is checked. Combinations PGV refuses (`in` with
 //!   `not_in`, `len` with `min_len`, `lt_now` with `lt`, `pattern` with `well_known_regex`,
-//!   …) are all checked here, each on its own; PGV never runs them. `message.required` is
-//!   accepted on any singular message field, Duration, Timestamp and Any included.
+//!   …) are all checked here, each on its own; only `lt` wins over `lte` and `gt` over
+//!   `gte`, as in PGV's templates. `message.required` is accepted on any singular message
+//!   field, Duration, Timestamp and Any included.
 //! - NaN fails every bound (`lt`, `gte`, …) of float and double; with Go's comparisons it
 //!   passes them.
-//! - `pattern` (and string keys and items) uses the `regex` crate; `\d`, `\w`, `\s` and `\b`
-//!   are made ASCII-only as in RE2. Bytes that are not UTF-8 fail `bytes.pattern`, where
+//! - `pattern` uses the `regex` crate, with `\d`, `\w`, `\s` and `\b` made ASCII-only as
+//!   in RE2. Bytes that are not UTF-8 fail `bytes.pattern`, where
 //!   Go would match them with U+FFFD in place of the bad bytes.
 //! - `ipv4` accepts dotted quads only and `ipv6` any IPv6 address, an IPv4-mapped one
 //!   included; Go's `net.IP.To4` makes PGV accept `::ffff:1.2.3.4` as IPv4 and refuse it
