@@ -236,7 +236,8 @@ impl Builder {
             .map(|(module, code)| (module.parts().map(str::to_owned).collect(), code))
             .filter(|(parts, _)| user_modules.contains(parts))
             .collect();
-        let types = super::tree::nest(&modules);
+        // A service uses some of its proto's types; the rest must not warn.
+        let types = super::tree::nest(&modules, "#[allow(dead_code)]\n");
         let package = spec.message.package_name();
         let config_module: Vec<String> = Module::from_protobuf_package_name(package)
             .parts()

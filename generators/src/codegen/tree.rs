@@ -4,13 +4,19 @@ use std::collections::BTreeMap;
 
 /// Source text of the module tree; `modules` maps a module path to its code, the empty
 /// path being the root.
-pub(crate) fn nest(modules: &BTreeMap<Vec<String>, String>) -> String {
+/// `top_attributes` go before each top-level `mod`.
+pub(crate) fn nest(modules: &BTreeMap<Vec<String>, String>, top_attributes: &str) -> String {
     let mut out = String::new();
-    write(modules, &[], &mut out);
+    write(modules, &[], top_attributes, &mut out);
     out
 }
 
-fn write(modules: &BTreeMap<Vec<String>, String>, prefix: &[String], out: &mut String) {
+fn write(
+    modules: &BTreeMap<Vec<String>, String>,
+    prefix: &[String],
+    top_attributes: &str,
+    out: &mut String,
+) {
     if let Some(code) = modules.get(prefix) {
         out.push_str(code);
         out.push('\n');
@@ -24,8 +30,11 @@ fn write(modules: &BTreeMap<Vec<String>, String>, prefix: &[String], out: &mut S
     for child in children {
         let mut path = prefix.to_vec();
         path.push(child.clone());
+        if prefix.is_empty() {
+            out.push_str(top_attributes);
+        }
         out.push_str(&format!("pub mod {child} {{\n"));
-        write(modules, &path, out);
+        write(modules, &path, "", out);
         out.push_str("}\n");
     }
 }

@@ -1,0 +1,12 @@
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    harness_generators::codegen::Builder::new()
+        .service_generator(
+            tonic_prost_build::configure()
+                .build_server(false)
+                .service_generator(),
+        )
+        // scotty's API, for its client.
+        .proto("../scotty/proto/scotty.proto")
+        .compile("proto/kirk.proto")?;
+    Ok(())
+}
