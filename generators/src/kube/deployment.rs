@@ -58,6 +58,9 @@ pub fn deployment(ctx: &Context<'_>) -> Result<Deployment, KubeGenError> {
     let mut container = Container {
         name: CONTAINER.to_owned(),
         image: Some(ctx.image()),
+        // The node checks the pod may pull the image even when it has it cached, so a
+        // private image is never started from another tenant's pull.
+        image_pull_policy: Some("Always".to_owned()),
         args: Some(args(ctx)),
         ports: non_empty(container_ports(ctx)),
         resources: Some(resources::requirements(&ctx.spec.service)?),
