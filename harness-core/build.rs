@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let path = entry?.path();
             if path.extension().is_some_and(|ext| ext == "proto") {
                 println!("cargo:rerun-if-changed={}", path.display());
-                let name = path.file_name().and_then(|n| n.to_str()).ok_or("file name")?;
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or("file name")?;
                 bundled.push(format!("{dir}/{name}"));
             }
         }
@@ -37,7 +40,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut compiler = protox::Compiler::new([&protos])?;
     compiler.include_imports(true);
-    compiler.open_files(WELL_KNOWN.iter().copied().chain(bundled.iter().map(String::as_str)))?;
+    compiler.open_files(
+        WELL_KNOWN
+            .iter()
+            .copied()
+            .chain(bundled.iter().map(String::as_str)),
+    )?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?).join("bundled.binpb");
     std::fs::write(out, compiler.encode_file_descriptor_set())?;
     Ok(())

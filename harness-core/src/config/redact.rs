@@ -89,7 +89,7 @@ pub fn without_values(text: &str) -> String {
     for c in text.chars() {
         match quote {
             Some(open) if c == open => {
-                out.push_str("…");
+                out.push('…');
                 out.push(c);
                 quote = None;
             }

@@ -255,10 +255,10 @@ fn number(text: &str) -> Result<Option<Value>, String> {
     if let Some(special) = special {
         return Ok(Some(Value::String(special.to_owned())));
     }
-    if is_core_float(unsigned) {
-        if let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Ok(Some(Value::Number(number)));
-        }
+    if is_core_float(unsigned)
+        && let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64)
+    {
+        return Ok(Some(Value::Number(number)));
     }
     Ok(None)
 }
