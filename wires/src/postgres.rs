@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use harness::proto::harness::postgres::{Dsn, Pool as PoolConfig};
 use harness::runtime::{InputWire, WireError};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 
 pub use sqlx;
 pub use sqlx::PgPool;
@@ -107,26 +108,31 @@ async fn connect(
         max_size
     };
     let min = min_size.min(max);
+    let failed = |error: sqlx::Error| {
+        let message = format!("cannot connect to PostgreSQL at {target}: {error}");
+        if is_retryable(&error) {
+            WireError::connect(message)
+        } else {
+            WireError::config(message)
+        }
+    };
+    // One plain connection first: the pool retries internally until its acquire timeout,
+    // which would hide the reason (refused, bad password) behind a timeout.
+    let probe = PgConnection::connect_with(&options).await.map_err(failed)?;
+    let _ = probe.close().await;
     let pool = PgPoolOptions::new()
         .min_connections(min)
         .max_connections(max)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(options);
-    // Open the first connections now: a start against a database that is down or
-    // refuses the credentials fails here, not at the first request.
+    // Open `min_size` connections now (at least one), so the first requests find them.
     let mut opened = Vec::with_capacity(min.max(1) as usize);
     for _ in 0..min.max(1) {
         match pool.acquire().await {
             Ok(connection) => opened.push(connection),
             Err(error) => {
                 pool.close().await;
-                let retryable = is_retryable(&error);
-                let message = format!("cannot connect to PostgreSQL at {target}: {error}");
-                return Err(if retryable {
-                    WireError::connect(message)
-                } else {
-                    WireError::config(message)
-                });
+                return Err(failed(error));
             }
         }
     }
