@@ -11,7 +11,7 @@ mod proto_path;
 
 /// Configuration-driven services: check configs, generate Kubernetes manifests.
 #[derive(Debug, Parser)]
-#[command(name = "harness", version, propagate_version = true)]
+#[command(name = "harness", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
