@@ -50,6 +50,14 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../proto/harness/tracing.proto"),
     ),
     (
+        "harness/nats.proto",
+        include_str!("../../proto/harness/nats.proto"),
+    ),
+    (
+        "harness/schedule.proto",
+        include_str!("../../proto/harness/schedule.proto"),
+    ),
+    (
         "validate/validate.proto",
         include_str!("../../proto/validate/validate.proto"),
     ),

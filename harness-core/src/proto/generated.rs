@@ -248,6 +248,12 @@ pub mod harness {
             /// Address of the server.
             #[prost(message, optional, tag = "1")]
             pub address: ::core::option::Option<super::net::Socket>,
+            /// Time allowed to establish a connection (unset: 5 s).
+            #[prost(message, optional, tag = "2")]
+            pub connect_timeout: ::core::option::Option<::prost_types::Duration>,
+            /// Time allowed for a whole request, the response body included (unset: 30 s).
+            #[prost(message, optional, tag = "3")]
+            pub timeout: ::core::option::Option<::prost_types::Duration>,
         }
         /// An HTTP server.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -263,8 +269,11 @@ pub mod harness {
         pub struct Console {
             #[prost(enumeration = "console::Stream", tag = "1")]
             pub stream: i32,
+            /// Records below this level are dropped; NOTSET means INFO.
             #[prost(enumeration = "Level", tag = "2")]
             pub level: i32,
+            #[prost(enumeration = "console::Format", tag = "3")]
+            pub format: i32,
         }
         /// Nested message and enum types in `Console`.
         pub mod console {
@@ -304,16 +313,64 @@ pub mod harness {
                     }
                 }
             }
+            /// How each record is written.
+            #[derive(
+                Clone,
+                Copy,
+                Debug,
+                PartialEq,
+                Eq,
+                Hash,
+                PartialOrd,
+                Ord,
+                ::prost::Enumeration
+            )]
+            #[repr(i32)]
+            pub enum Format {
+                /// One human-readable line; coloured when the stream is a terminal.
+                Text = 0,
+                /// One JSON object per line.
+                Json = 1,
+            }
+            impl Format {
+                /// String value of the enum field names used in the ProtoBuf definition.
+                ///
+                /// The values are not transformed in any way and thus are considered stable
+                /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+                pub fn as_str_name(&self) -> &'static str {
+                    match self {
+                        Self::Text => "TEXT",
+                        Self::Json => "JSON",
+                    }
+                }
+                /// Creates an enum from field names used in the ProtoBuf definition.
+                pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+                    match value {
+                        "TEXT" => Some(Self::Text),
+                        "JSON" => Some(Self::Json),
+                        _ => None,
+                    }
+                }
+            }
         }
         /// Logs sent to the system logger.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
         pub struct Syslog {
+            /// APP-NAME of each message; empty: the service's program name.
             #[prost(string, tag = "1")]
             pub app: ::prost::alloc::string::String,
+            /// NOTSET means USER.
             #[prost(enumeration = "syslog::Facility", tag = "2")]
             pub facility: i32,
+            /// Records below this level are dropped; NOTSET means INFO.
             #[prost(enumeration = "Level", tag = "3")]
             pub level: i32,
+            /// Path of the system logger's Unix datagram socket (empty: /dev/log).
+            #[prost(string, tag = "4")]
+            pub path: ::prost::alloc::string::String,
+            /// A syslog server reached over UDP instead of the Unix socket.
+            #[prost(message, optional, tag = "5")]
+            pub address: ::core::option::Option<super::net::Socket>,
         }
         /// Nested message and enum types in `Syslog`.
         pub mod syslog {
@@ -438,6 +495,91 @@ pub mod harness {
             pub bind: ::core::option::Option<super::net::Socket>,
         }
     }
+    pub mod nats {
+        /// A connection to a NATS server.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Connection {
+            /// nats://HOST:PORT (tls://HOST:PORT for TLS); `harness kube-gen` reads its host and port.
+            #[prost(string, tag = "1")]
+            pub url: ::prost::alloc::string::String,
+            /// User and password authentication.
+            #[prost(string, tag = "2")]
+            pub username: ::prost::alloc::string::String,
+            #[prost(string, tag = "3")]
+            pub password: ::prost::alloc::string::String,
+            /// Token authentication.
+            #[prost(string, tag = "4")]
+            pub token: ::prost::alloc::string::String,
+            /// Path of a credentials file (a user JWT and its NKey seed).
+            #[prost(string, tag = "5")]
+            pub credentials_file: ::prost::alloc::string::String,
+            /// Name of this client, shown by the server's monitoring; empty: none.
+            #[prost(string, tag = "6")]
+            pub name: ::prost::alloc::string::String,
+            /// Time allowed to establish the connection (unset: 5 s).
+            #[prost(message, optional, tag = "7")]
+            pub connect_timeout: ::core::option::Option<::prost_types::Duration>,
+        }
+        /// A connection to a NATS server, used to publish (and by subscribers of the same service).
+        /// Fields 1 to 7 mean what they mean in `Connection`.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Publisher {
+            #[prost(string, tag = "1")]
+            pub url: ::prost::alloc::string::String,
+            #[prost(string, tag = "2")]
+            pub username: ::prost::alloc::string::String,
+            #[prost(string, tag = "3")]
+            pub password: ::prost::alloc::string::String,
+            #[prost(string, tag = "4")]
+            pub token: ::prost::alloc::string::String,
+            #[prost(string, tag = "5")]
+            pub credentials_file: ::prost::alloc::string::String,
+            #[prost(string, tag = "6")]
+            pub name: ::prost::alloc::string::String,
+            #[prost(message, optional, tag = "7")]
+            pub connect_timeout: ::core::option::Option<::prost_types::Duration>,
+            /// Publish through JetStream: each publish waits for the stream's acknowledgement.
+            #[prost(bool, tag = "8")]
+            pub jetstream: bool,
+        }
+        /// Messages of a subject handed to a handler, a bounded number at a time. The connection is
+        /// the service's `Publisher` (or `Connection`) input wire.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Subscriber {
+            /// Subject to receive; `*` and `>` wildcards are allowed.
+            #[prost(string, tag = "1")]
+            pub subject: ::prost::alloc::string::String,
+            /// Subscribers of one queue group share the messages (core NATS only).
+            #[prost(string, tag = "2")]
+            pub queue_group: ::prost::alloc::string::String,
+            /// Handlers running at once; 0 means the wire's default (16).
+            #[prost(uint32, tag = "3")]
+            pub max_concurrency: u32,
+            /// When set, messages come from a JetStream durable consumer, acknowledged after the
+            /// handler succeeds and redelivered after it fails.
+            #[prost(message, optional, tag = "4")]
+            pub jetstream: ::core::option::Option<JetStream>,
+        }
+        /// A JetStream durable pull consumer.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct JetStream {
+            /// The stream holding the subject.
+            #[prost(string, tag = "1")]
+            pub stream: ::prost::alloc::string::String,
+            /// Name of the durable consumer; instances sharing it share the messages.
+            #[prost(string, tag = "2")]
+            pub durable: ::prost::alloc::string::String,
+            /// Time the server waits for an acknowledgement before redelivering (unset: 30 s).
+            #[prost(message, optional, tag = "3")]
+            pub ack_wait: ::core::option::Option<::prost_types::Duration>,
+            /// Deliveries of one message at most; 0: no limit.
+            #[prost(int64, tag = "4")]
+            pub max_deliver: i64,
+            /// Create the stream (for the subject) when it does not exist.
+            #[prost(bool, tag = "5")]
+            pub create_stream: bool,
+        }
+    }
     pub mod net {
         /// A TCP endpoint.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -523,6 +665,99 @@ pub mod harness {
             /// Logical database number.
             #[prost(int32, tag = "2")]
             pub db: i32,
+            /// ACL user name (Redis 6+); empty: the default user.
+            #[prost(string, tag = "3")]
+            pub username: ::prost::alloc::string::String,
+            /// Password of the user (AUTH); empty: none.
+            #[prost(string, tag = "4")]
+            pub password: ::prost::alloc::string::String,
+            /// Connect over TLS (rediss), verifying the server against the system's roots.
+            #[prost(bool, tag = "5")]
+            pub tls: bool,
+            /// Multiplexed connections kept open and used in turn; 0 means the wire's default (2).
+            #[prost(uint32, tag = "6")]
+            pub pool_size: u32,
+            /// Time allowed to establish a connection (unset: 5 s).
+            #[prost(message, optional, tag = "7")]
+            pub connect_timeout: ::core::option::Option<::prost_types::Duration>,
+            /// Time allowed for the answer to one command (unset: no limit).
+            #[prost(message, optional, tag = "8")]
+            pub timeout: ::core::option::Option<::prost_types::Duration>,
+        }
+    }
+    pub mod schedule {
+        /// When the jobs of a scheduler run. The jobs themselves are code, registered by name.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct Scheduler {
+            /// By job name; every job of the code needs an entry, and every entry a job.
+            #[prost(map = "string, message", tag = "1")]
+            pub jobs: ::std::collections::HashMap<::prost::alloc::string::String, Job>,
+        }
+        /// When one job runs.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Job {
+            #[prost(enumeration = "job::Overlap", tag = "3")]
+            pub overlap: i32,
+            /// Configured but not run.
+            #[prost(bool, tag = "4")]
+            pub disabled: bool,
+            #[prost(oneof = "job::Trigger", tags = "1, 2")]
+            pub trigger: ::core::option::Option<job::Trigger>,
+        }
+        /// Nested message and enum types in `Job`.
+        pub mod job {
+            /// What happens when a run is due while the previous one still runs.
+            #[derive(
+                Clone,
+                Copy,
+                Debug,
+                PartialEq,
+                Eq,
+                Hash,
+                PartialOrd,
+                Ord,
+                ::prost::Enumeration
+            )]
+            #[repr(i32)]
+            pub enum Overlap {
+                /// The due run is skipped (the default: a job never overlaps itself).
+                Skip = 0,
+                /// The due run waits for the previous one, then starts at once.
+                Queue = 1,
+                /// The due run starts alongside the previous one.
+                Allow = 2,
+            }
+            impl Overlap {
+                /// String value of the enum field names used in the ProtoBuf definition.
+                ///
+                /// The values are not transformed in any way and thus are considered stable
+                /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+                pub fn as_str_name(&self) -> &'static str {
+                    match self {
+                        Self::Skip => "SKIP",
+                        Self::Queue => "QUEUE",
+                        Self::Allow => "ALLOW",
+                    }
+                }
+                /// Creates an enum from field names used in the ProtoBuf definition.
+                pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+                    match value {
+                        "SKIP" => Some(Self::Skip),
+                        "QUEUE" => Some(Self::Queue),
+                        "ALLOW" => Some(Self::Allow),
+                        _ => None,
+                    }
+                }
+            }
+            #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+            pub enum Trigger {
+                /// A cron expression in UTC: "MIN HOUR DOM MON DOW", or with seconds first.
+                #[prost(string, tag = "1")]
+                Cron(::prost::alloc::string::String),
+                /// A fixed interval, the first run one interval after the start.
+                #[prost(message, tag = "2")]
+                Interval(::prost_types::Duration),
+            }
         }
     }
     pub mod tracing {

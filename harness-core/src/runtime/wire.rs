@@ -56,7 +56,7 @@ pub type CloseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// # tokio_test_block_on(async {
 /// let config = Connection {
 ///     address: Some(harness_core::proto::harness::net::Socket { host: "127.0.0.1".into(), port: 6379 }),
-///     db: 0,
+///     ..Default::default()
 /// };
 /// let cache = Cache::connect(&config).await.unwrap();
 /// assert_eq!(cache.address, "127.0.0.1:6379");
