@@ -290,6 +290,49 @@ fn a_dsn_that_is_not_a_url_is_a_validation_error_without_its_value() {
 }
 
 #[test]
+fn imports_resolve_through_include_dirs() {
+    let dir = scratch(&[]);
+    fs::create_dir_all(dir.path().join("shared/acme")).unwrap();
+    fs::create_dir_all(dir.path().join("svc")).unwrap();
+    fs::write(
+        dir.path().join("shared/acme/limits.proto"),
+        "syntax = \"proto3\";\npackage acme;\nimport \"validate/validate.proto\";\n\
+         message Limits { uint32 rps = 1 [(validate.rules).uint32.lte = 100]; }\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("svc/svc.proto"),
+        "syntax = \"proto3\";\nimport \"acme/limits.proto\";\n\
+         message Configuration { acme.Limits limits = 1; }\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("svc/svc.yaml"), "limits: {rps: 500}\n").unwrap();
+    let proto = path_in(&dir, "svc/svc.proto");
+    let config = path_in(&dir, "svc/svc.yaml");
+
+    let output = harness(&["check", &proto, &config]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the import is not found without -I"
+    );
+    assert!(
+        stderr(&output).contains("import 'acme/limits.proto' not found"),
+        "{}",
+        stderr(&output)
+    );
+
+    let include = path_in(&dir, "shared");
+    let output = harness(&["check", "-I", &include, &proto, &config]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("limits.rps: invalid value 500: must be at most 100"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let output = harness(&["check", "kirk.proto"]);
     assert_eq!(output.status.code(), Some(2));
