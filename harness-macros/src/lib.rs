@@ -14,6 +14,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(function) => function,
         Err(error) => {
             let mut out = proc_macro2::TokenStream::from(item);
+            out.extend(quote!(
+                fn main() {}
+            ));
             out.extend(
                 syn::Error::new(
                     error.span(),
@@ -27,8 +30,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     match expand(args, &function) {
         Ok(tokens) => tokens.into(),
         Err(error) => {
-            // Keep the function, so its body still type-checks and errors stay few.
-            let mut out = quote!(#function);
+            // Keep the function and a `main`, so that the error above is the only one.
+            let mut out = quote! {
+                #function
+                fn main() {}
+            };
             out.extend(error.to_compile_error());
             out.into()
         }

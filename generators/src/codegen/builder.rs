@@ -281,3 +281,132 @@ fn write_if_changed(path: &Path, content: &[u8]) -> Result<(), Error> {
     }
     fs::write(path, content).map_err(|e| Error::new(format!("{}: {e}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generate(configuration: &str) -> Result<Generated, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let proto = dir.path().join("svc.proto");
+        let text = format!(
+            "syntax = \"proto3\";\npackage svc;\nimport \"validate/validate.proto\";\nimport \"harness/wire.proto\";\nimport \"harness/http.proto\";\nimport \"harness/postgres.proto\";\n{configuration}\n"
+        );
+        fs::write(&proto, text).unwrap();
+        Builder::new().generate(&proto)
+    }
+
+    #[test]
+    fn wires_are_typed_by_their_type_strings() {
+        let generated = generate(
+            r#"message Configuration {
+                string name = 1;
+                harness.postgres.Pool db = 2 [(validate.rules).message.required = true,
+                    (harness.wire).input.type = "harness_wires::postgres::Pool"];
+                harness.postgres.DSN cache = 3 [(harness.wire).input.type = "my_crate::wires::Cache<u8>"];
+                harness.http.Server server = 4 [(harness.wire).output.type = "harness_wires::http::Server"];
+            }"#,
+        )
+        .unwrap();
+        let code = &generated.code;
+        assert!(
+            code.contains("pub db: harness_wires::postgres::Pool,"),
+            "{code}"
+        );
+        assert!(
+            code.contains("pub cache: ::core::option::Option<my_crate::wires::Cache<u8>>,"),
+            "{code}"
+        );
+        assert!(
+            code.contains("pub server: harness_wires::http::Server,"),
+            "{code}"
+        );
+        assert!(code.contains("pub use self::svc::Configuration;"), "{code}");
+        assert!(
+            code.contains(
+                "pub db: ::core::option::Option<::harness::proto::harness::postgres::Pool>"
+            ),
+            "{code}"
+        );
+        assert!(
+            code.contains("const MESSAGE: &'static str = \"svc.Configuration\";"),
+            "{code}"
+        );
+        // Inputs are connected in declaration order, which is also their closing order.
+        let db = code.find(r#"wire(0usize, "db""#).expect(code);
+        let cache = code.find(r#"wire(1usize, "cache""#).expect(code);
+        assert!(db < cache);
+        assert!(generated.read.iter().any(|p| p.ends_with("svc.proto")));
+        // The descriptor set decodes and holds the configuration.
+        let pool =
+            prost_reflect::DescriptorPool::decode(generated.descriptor_set.as_slice()).unwrap();
+        assert!(pool.get_message_by_name("svc.Configuration").is_some());
+    }
+
+    #[test]
+    fn no_wires_still_generates_the_wiring() {
+        let code = generate("message Configuration { string name = 1; }")
+            .unwrap()
+            .code;
+        assert!(code.contains("pub struct WiresIn {}"), "{code}");
+        assert!(code.contains("pub struct WiresOut {}"), "{code}");
+    }
+
+    #[test]
+    fn a_type_string_that_is_not_a_rust_path_names_file_and_field() {
+        let error = generate(
+            r#"message Configuration {
+                harness.http.Server server = 1 [(harness.wire).output.type = "harness wires::http::Server"];
+            }"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("svc.proto"), "{error}");
+        assert!(error.contains("Configuration.server"), "{error}");
+        assert!(error.contains("is not a Rust path"), "{error}");
+    }
+
+    #[test]
+    fn a_wire_on_a_non_message_field_names_file_and_field() {
+        let error = generate(
+            r#"message Configuration {
+                string server = 1 [(harness.wire).output.type = "harness_wires::http::Server"];
+            }"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("svc.proto"), "{error}");
+        assert!(error.contains("Configuration.server"), "{error}");
+        assert!(error.contains("must be a message"), "{error}");
+    }
+
+    #[test]
+    fn output_is_written_only_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let proto = dir.path().join("svc.proto");
+        fs::write(
+            &proto,
+            "syntax = \"proto3\";\npackage svc;\nmessage Configuration { string name = 1; }\n",
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        let build = || {
+            Builder::new()
+                .out_dir(&out)
+                .emit_rerun_if_changed(false)
+                .compile(&proto)
+                .unwrap()
+        };
+        build();
+        let written = fs::metadata(out.join(SERVICE_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        build();
+        let again = fs::metadata(out.join(SERVICE_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(written, again);
+    }
+}

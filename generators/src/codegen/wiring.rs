@@ -88,7 +88,7 @@ pub(crate) fn generate(
                 quote!(optional)
             };
             quote! {
-                inputs.#method::<#ty, _>(#index, #name, self.#ident.as_ref())
+                inputs.wire(#index, #name, self.#ident.as_ref()).#method::<#ty>()
             }
         });
         quote! {
@@ -106,7 +106,7 @@ pub(crate) fn generate(
             ident, ty, spec, ..
         } = w;
         let name = &spec.name;
-        quote! { outputs.serve::<#ty, _>(#name, wires.#ident, #ident); }
+        quote! { outputs.wire(#name, #ident).serve::<#ty>(wires.#ident); }
     });
     let (wires_arg, outputs_arg) = if outputs.is_empty() {
         (quote!(_wires), quote!(_outputs))

@@ -28,7 +28,7 @@ pub use runner::{
 pub use wire::{
     BoxError, CloseFuture, InputWire, OutputWire, Shutdown, ShutdownTrigger, WireError,
 };
-pub use wiring::{Inputs, Outputs, RetryPolicy, StartError, Wiring};
+pub use wiring::{InputSlot, Inputs, OutputSlot, Outputs, RetryPolicy, StartError, Wiring};
 
 /// Re-exports for generated code; not a stable API.
 #[doc(hidden)]

@@ -114,46 +114,21 @@ impl Inputs {
         }
     }
 
-    /// Connects a required wire; `index` is its place among the inputs, which orders closing.
-    pub async fn required<W, C>(
-        &self,
+    /// The input wire at `index` (its place among the inputs, which orders closing),
+    /// named `name`, with its configuration (`None` when not set). The configuration's
+    /// type is fixed here, before the wire type is named, so that a wire that does not
+    /// take it is reported by the wire trait's message, naming both.
+    pub fn wire<'a, C: Sync>(
+        &'a self,
         index: usize,
         name: &'static str,
-        config: Option<&C>,
-    ) -> Result<W, StartError>
-    where
-        W: InputWire<C>,
-        C: Sync,
-    {
-        match config {
-            Some(config) => self.connect(index, name, config).await,
-            None => Err(StartError {
-                wire: name,
-                error: WireError::config(format!(
-                    "`{name}` is required but not configured; add it to the configuration"
-                )),
-                attempts: 0,
-            }),
-        }
-    }
-
-    /// Connects an optional wire: `None` when the configuration does not set it.
-    pub async fn optional<W, C>(
-        &self,
-        index: usize,
-        name: &'static str,
-        config: Option<&C>,
-    ) -> Result<Option<W>, StartError>
-    where
-        W: InputWire<C>,
-        C: Sync,
-    {
-        match config {
-            Some(config) => self.connect(index, name, config).await.map(Some),
-            None => {
-                tracing::info!(wire = name, "optional input wire not configured");
-                Ok(None)
-            }
+        config: Option<&'a C>,
+    ) -> InputSlot<'a, C> {
+        InputSlot {
+            inputs: self,
+            index,
+            name,
+            config,
         }
     }
 
@@ -220,6 +195,46 @@ impl Inputs {
     }
 }
 
+/// One input wire about to be connected; from [`Inputs::wire`].
+pub struct InputSlot<'a, C> {
+    inputs: &'a Inputs,
+    index: usize,
+    name: &'static str,
+    config: Option<&'a C>,
+}
+
+impl<C: Sync> InputSlot<'_, C> {
+    /// Connects a required wire.
+    pub async fn required<W: InputWire<C>>(self) -> Result<W, StartError> {
+        let name = self.name;
+        match self.config {
+            Some(config) => self.inputs.connect(self.index, name, config).await,
+            None => Err(StartError {
+                wire: name,
+                error: WireError::config(format!(
+                    "`{name}` is required but not configured; add it to the configuration"
+                )),
+                attempts: 0,
+            }),
+        }
+    }
+
+    /// Connects an optional wire: `None` when the configuration does not set it.
+    pub async fn optional<W: InputWire<C>>(self) -> Result<Option<W>, StartError> {
+        match self.config {
+            Some(config) => self
+                .inputs
+                .connect(self.index, self.name, config)
+                .await
+                .map(Some),
+            None => {
+                tracing::info!(wire = self.name, "optional input wire not configured");
+                Ok(None)
+            }
+        }
+    }
+}
+
 pub(crate) type ServeFuture = Pin<Box<dyn Future<Output = Result<(), WireError>> + Send>>;
 
 /// The output wires `setup` returned, with their configuration; handed to the closure
@@ -237,18 +252,39 @@ impl Outputs {
         }
     }
 
-    /// Serves `wire` with `config`; an output whose configuration is not set is not served.
-    pub fn serve<W, C>(&mut self, name: &'static str, wire: W, config: Option<C>)
-    where
-        W: OutputWire<C>,
-        C: Send + 'static,
-    {
-        let Some(config) = config else {
+    /// The output wire named `name` with its configuration (`None` when not set); as
+    /// [`Inputs::wire`], the configuration's type is fixed before the wire's.
+    pub fn wire<C: Send + 'static>(
+        &mut self,
+        name: &'static str,
+        config: Option<C>,
+    ) -> OutputSlot<'_, C> {
+        OutputSlot {
+            outputs: self,
+            name,
+            config,
+        }
+    }
+}
+
+/// One output wire about to be served; from [`Outputs::wire`].
+pub struct OutputSlot<'a, C> {
+    outputs: &'a mut Outputs,
+    name: &'static str,
+    config: Option<C>,
+}
+
+impl<C: Send + 'static> OutputSlot<'_, C> {
+    /// Serves `wire`; an output whose configuration is not set is not served.
+    pub fn serve<W: OutputWire<C>>(self, wire: W) {
+        let name = self.name;
+        let Some(config) = self.config else {
             tracing::info!(wire = name, "output wire not configured; not served");
             return;
         };
-        let shutdown = self.shutdown.clone();
-        self.serving
+        let shutdown = self.outputs.shutdown.clone();
+        self.outputs
+            .serving
             .push((name, Box::pin(wire.serve(config, shutdown))));
     }
 }

@@ -1,0 +1,6 @@
+include!("common.rs");
+
+#[harness::main]
+async fn setup(_config: Configuration, _wires: WiresIn) -> Option<WiresOut> {
+    Some(WiresOut {})
+}
