@@ -21,6 +21,8 @@ pub const GRPC_SERVICE_PORT: u16 = 50051;
 
 /// The message type whose wire needs the node's syslog socket mounted.
 pub const SYSLOG_TYPE: &str = "harness.logging.Syslog";
+/// The syslog socket when the Syslog wire names none.
+pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 
 /// A wire of the service with its socket, when it has one in this configuration.
 #[derive(Debug, Clone)]
@@ -92,6 +94,8 @@ pub struct Context<'a> {
     pub service_outputs: Vec<Exposed<'a>>,
     /// HEADLESS outputs with a socket, in field order.
     pub headless_outputs: Vec<Exposed<'a>>,
+    /// The node's syslog socket to mount, for a configured Syslog wire.
+    pub syslog_socket: Option<String>,
     /// Notes for stderr: the manifests are valid, but probably not what was meant.
     pub warnings: Vec<String>,
 }
@@ -259,7 +263,7 @@ impl<'a> Context<'a> {
         check_unique_container_ports(&outputs)?;
 
         let hashed = |text: &'a str| (text, names::content_hash(text));
-        Ok(Context {
+        let mut ctx = Context {
             name,
             full_name,
             namespace: options.namespace.clone(),
@@ -275,8 +279,11 @@ impl<'a> Context<'a> {
             outputs,
             service_outputs,
             headless_outputs,
+            syslog_socket: None,
             warnings,
-        })
+        };
+        ctx.syslog_socket = ctx.find_syslog_socket(config);
+        Ok(ctx)
     }
 
     /// `FULL_NAME-SUFFIX...`
@@ -332,11 +339,23 @@ impl<'a> Context<'a> {
         format!("{}:{}", self.repository, self.version)
     }
 
-    /// Whether a Syslog wire is configured: its pod mounts the node's `/dev/log`.
-    pub fn needs_syslog(&self) -> bool {
-        self.inputs
-            .iter()
-            .any(|w| w.configured && w.spec.config_type == SYSLOG_TYPE)
+    /// The node's syslog socket the pod mounts: the `path` of a configured Syslog wire
+    /// (default `/dev/log`), unless the wire sends to a server over the network.
+    fn find_syslog_socket(&self, config: &DynamicMessage) -> Option<String> {
+        self.inputs.iter().find_map(|wire| {
+            if wire.spec.config_type != SYSLOG_TYPE {
+                return None;
+            }
+            let value = wire.spec.value(config)?;
+            if value.has_field_by_name("address") {
+                return None;
+            }
+            let path = value
+                .get_field_by_name("path")
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .filter(|p| !p.is_empty());
+            Some(path.unwrap_or_else(|| DEFAULT_SYSLOG_SOCKET.to_owned()))
+        })
     }
 }
 

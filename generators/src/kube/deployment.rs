@@ -42,7 +42,6 @@ pub const HEALTH_PATH: &str = "/_/health";
 const CONFIG_DIR: &str = "/etc/config";
 const MERGE_DIR: &str = "/etc/config-merge";
 const PATCH_DIR: &str = "/etc/config-patch";
-const SYSLOG_PATH: &str = "/dev/log";
 const TMP_DIR: &str = "/tmp";
 /// Size limit of the writable `/tmp` (the root file system is read-only).
 const TMP_SIZE_LIMIT: &str = "64Mi";
@@ -234,8 +233,8 @@ fn volume_mounts(ctx: &Context<'_>) -> Vec<VolumeMount> {
         mounts.push(mount("config-patch", PATCH_DIR, true));
     }
     mounts.push(mount("tmp", TMP_DIR, false));
-    if ctx.needs_syslog() {
-        mounts.push(mount("syslog", SYSLOG_PATH, false));
+    if let Some(socket) = &ctx.syslog_socket {
+        mounts.push(mount("syslog", socket, false));
     }
     mounts
 }
@@ -271,11 +270,11 @@ fn volumes(ctx: &Context<'_>) -> Vec<Volume> {
         }),
         ..Default::default()
     });
-    if ctx.needs_syslog() {
+    if let Some(socket) = &ctx.syslog_socket {
         volumes.push(Volume {
             name: "syslog".to_owned(),
             host_path: Some(HostPathVolumeSource {
-                path: SYSLOG_PATH.to_owned(),
+                path: socket.clone(),
                 type_: Some("Socket".to_owned()),
             }),
             ..Default::default()

@@ -113,13 +113,13 @@ pub enum KubeGenError {
     Socket(SocketError),
 }
 
-/// One generated object.
+/// One generated object. The big ones are boxed, to keep the list compact.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
     ConfigMap(ConfigMap),
     Secret(Secret),
-    Deployment(Deployment),
-    Service(Service),
+    Deployment(Box<Deployment>),
+    Service(Box<Service>),
     Gateway(Gateway),
     VirtualService(VirtualService),
     ServiceEntry(ServiceEntry),
@@ -195,8 +195,12 @@ pub fn generate(
     let ctx = context::Context::new(spec, config, &sources, options)?;
     let mut objects = vec![Object::ConfigMap(config::config_map(&ctx))];
     objects.extend(config::secrets(&ctx).into_iter().map(Object::Secret));
-    objects.push(Object::Deployment(deployment::deployment(&ctx)?));
-    objects.extend(service::services(&ctx)?.into_iter().map(Object::Service));
+    objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx)?)));
+    objects.extend(
+        service::services(&ctx)?
+            .into_iter()
+            .map(|s| Object::Service(Box::new(s))),
+    );
     objects.extend(istio::gateway(&ctx).map(Object::Gateway));
     objects.extend(istio::virtual_service(&ctx).map(Object::VirtualService));
     objects.extend(

@@ -167,9 +167,14 @@ fn core_objects_round_trip_through_yaml() {
             }
             Object::Secret(o) => assert_eq!(&serde_json::from_value::<Secret>(doc).unwrap(), o),
             Object::Deployment(o) => {
-                assert_eq!(&serde_json::from_value::<Deployment>(doc).unwrap(), o)
+                assert_eq!(
+                    &serde_json::from_value::<Deployment>(doc).unwrap(),
+                    o.as_ref()
+                )
             }
-            Object::Service(o) => assert_eq!(&serde_json::from_value::<Service>(doc).unwrap(), o),
+            Object::Service(o) => {
+                assert_eq!(&serde_json::from_value::<Service>(doc).unwrap(), o.as_ref())
+            }
             other => assert_eq!(doc, other.to_value().unwrap()),
         }
     }
@@ -608,4 +613,39 @@ option (harness.service).container.resources.limits.memory = "512Mi";"#,
         err.contains("the memory request 1Gi is above its limit 512Mi"),
         "{err}"
     );
+}
+
+#[test]
+fn syslog_mounts_the_socket_it_names_unless_it_sends_over_the_network() {
+    let syslog = r#"harness.logging.Syslog syslog = 1 [
+    (harness.wire).input.type = "harness_wires::logging::Syslog"
+];"#;
+    let host_path = |yaml: &str| {
+        let checked = scratch_service(NAMED, syslog, yaml);
+        let manifests = generate_for(&checked, &Options::new("v1")).unwrap();
+        let Object::Deployment(deployment) = &manifests.objects[1] else {
+            panic!()
+        };
+        let pod = deployment.spec.template.spec.as_ref().unwrap();
+        let volume = pod
+            .volumes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find_map(|v| v.host_path.clone());
+        volume.map(|h| h.path)
+    };
+    assert_eq!(
+        host_path("syslog: {app: web}\n"),
+        Some("/dev/log".to_owned())
+    );
+    assert_eq!(
+        host_path("syslog: {path: /run/systemd/journal/syslog}\n"),
+        Some("/run/systemd/journal/syslog".to_owned())
+    );
+    assert_eq!(
+        host_path("syslog: {address: {host: logs.acme.dev, port: 514}}\n"),
+        None
+    );
+    assert_eq!(host_path("{}\n"), None);
 }
