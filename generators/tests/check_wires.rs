@@ -94,11 +94,27 @@ fn every_catalogue_message_checks() {
 fn broken_catalogue_values_are_located() {
     let cases = [
         ("subject: orders.>", "subject: \"\"", "orders.subject"),
-        ("url: \"nats://127.0.0.1:4222\"", "url: \"not a url\"", "nats.url"),
-        ("sampler_ratio: 0.25", "sampler_ratio: 1.5", "otlp.sampler_ratio"),
-        ("max_deliver: 5", "max_deliver: -1", "orders.jetstream.max_deliver"),
+        (
+            "url: \"nats://127.0.0.1:4222\"",
+            "url: \"not a url\"",
+            "nats.url",
+        ),
+        (
+            "sampler_ratio: 0.25",
+            "sampler_ratio: 1.5",
+            "otlp.sampler_ratio",
+        ),
+        (
+            "max_deliver: 5",
+            "max_deliver: -1",
+            "orders.jetstream.max_deliver",
+        ),
         ("durable: catalogue, ", "", "orders.jetstream.durable"),
-        ("{interval: 30s, overlap: QUEUE}", "{overlap: QUEUE}", "scheduler.jobs"),
+        (
+            "{interval: 30s, overlap: QUEUE}",
+            "{overlap: QUEUE}",
+            "scheduler.jobs",
+        ),
         ("{interval: 30s, ", "{interval: 0s, ", "scheduler.jobs"),
         ("format: JSON", "format: YAML", "console.format"),
         ("pool_size: 4", "pool_size: four", "redis.pool_size"),

@@ -3,20 +3,45 @@
 //! | wire | feature | configured by | kind |
 //! | --- | --- | --- | --- |
 //! | [`http::Server`] | `http` | `harness.http.Server` | output |
+//! | `http::Client` | `http-client` | `harness.http.Connection` | input |
 //! | [`postgres::Pool`] | `postgres` | `harness.postgres.Pool`, `harness.postgres.DSN` | input |
 //! | [`grpc::Channel`] | `grpc-client` | `harness.grpc.Channel`, `harness.grpc.Endpoint` | input |
 //! | [`grpc::Server`] | `grpc-server` | `harness.grpc.Server` | output |
+//! | `redis::Connection` | `redis` | `harness.redis.Connection` | input |
+//! | `nats::Publisher` | `nats` | `harness.nats.Publisher`, `harness.nats.Connection` | input |
+//! | `nats::Subscriber` | `nats` | `harness.nats.Subscriber` | output |
+//! | `schedule::Scheduler` | `schedule` | `harness.schedule.Scheduler` | output |
+//! | `logging::Console` | `logging` | `harness.logging.Console` | input |
+//! | `logging::Syslog` | `logging` | `harness.logging.Syslog` | input |
+//! | `metrics::Prometheus` | `metrics` | `harness.metrics.Prometheus` | output |
+//! | `tracing::Otlp` | `otlp` | `harness.tracing.Otlp` | input |
 //!
 //! A wire is named in the proto by its Rust path:
 //! `(harness.wire).output.type = "harness_wires::http::Server"`. Writing your own is
 //! implementing `harness::runtime::InputWire` or `OutputWire` (see their docs).
+//!
+//! Every server and client wire records RED metrics (requests, errors, durations) and
+//! makes spans with W3C trace-context propagation, without user code: see [`telemetry`].
 
 #[cfg(any(feature = "grpc-client", feature = "grpc-server"))]
 pub mod grpc;
-#[cfg(feature = "http")]
+#[cfg(any(feature = "http", feature = "http-client"))]
 pub mod http;
+#[cfg(feature = "logging")]
+pub mod logging;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(feature = "schedule")]
+pub mod schedule;
+pub mod telemetry;
+#[cfg(feature = "otlp")]
+pub mod tracing;
 
-#[cfg(any(feature = "http", feature = "grpc-server"))]
+#[cfg(any(feature = "http", feature = "grpc-server", feature = "metrics"))]
 mod net;

@@ -18,6 +18,8 @@
 //! A start that fails (invalid configuration, unreachable database after the retries,
 //! port in use) prints one line, `error: …`, and exits 1. Logs go through `tracing`.
 
+pub mod health;
+pub mod logs;
 mod runner;
 mod wire;
 mod wiring;

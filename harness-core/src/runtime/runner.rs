@@ -198,15 +198,7 @@ fn parse_args(args: Option<Vec<OsString>>) -> Result<Args, clap::Error> {
 }
 
 fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,h2=warn,hyper=warn,tower=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
+    super::logs::init();
 }
 
 /// Loads the configuration exactly as `harness check` does, then turns it into `S`.

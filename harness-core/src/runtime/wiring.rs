@@ -136,6 +136,7 @@ impl Inputs {
         &self,
         index: usize,
         name: &'static str,
+        required: bool,
         config: &C,
     ) -> Result<W, StartError>
     where
@@ -147,14 +148,18 @@ impl Inputs {
         let mut delay = policy.first_delay;
         let mut attempt = 1;
         loop {
-            let result =
-                match tokio::time::timeout(policy.attempt_timeout, W::connect(config)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(WireError::connect(format!(
-                        "no answer within {:?}",
-                        policy.attempt_timeout
-                    ))),
-                };
+            let result = match tokio::time::timeout(
+                policy.attempt_timeout,
+                super::health::connecting(name, required, W::connect(config)),
+            )
+            .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(WireError::connect(format!(
+                    "no answer within {:?}",
+                    policy.attempt_timeout
+                ))),
+            };
             match result {
                 Ok(wire) => {
                     let close = Box::pin(wire.close());
@@ -208,7 +213,7 @@ impl<C: Sync> InputSlot<'_, C> {
     pub async fn required<W: InputWire<C>>(self) -> Result<W, StartError> {
         let name = self.name;
         match self.config {
-            Some(config) => self.inputs.connect(self.index, name, config).await,
+            Some(config) => self.inputs.connect(self.index, name, true, config).await,
             None => Err(StartError {
                 wire: name,
                 error: WireError::config(format!(
@@ -224,7 +229,7 @@ impl<C: Sync> InputSlot<'_, C> {
         match self.config {
             Some(config) => self
                 .inputs
-                .connect(self.index, self.name, config)
+                .connect(self.index, self.name, false, config)
                 .await
                 .map(Some),
             None => {

@@ -1,0 +1,567 @@
+//! `nats::Publisher` (input) and `nats::Subscriber` (output): NATS messaging, core or
+//! JetStream.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use async_nats::{ConnectErrorKind, ConnectOptions, Event, HeaderMap};
+use bytes::Bytes;
+use futures_util::{FutureExt as _, StreamExt as _};
+use harness::proto::harness::nats::{
+    Connection as ConnectionConfig, JetStream as JetStreamConfig, Publisher as PublisherConfig,
+    Subscriber as SubscriberConfig,
+};
+use harness::runtime::{BoxError, InputWire, OutputWire, Shutdown, WireError};
+use opentelemetry::KeyValue;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::telemetry::{self, Red, TRACEPARENT};
+
+pub use async_nats;
+pub use async_nats::Message;
+
+/// Time allowed to connect when the configuration sets none.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Handlers running at once when the configuration's `max_concurrency` is 0.
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+
+/// Time the server waits for an acknowledgement when the configuration sets none.
+pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
+
+static PUBLISHED: LazyLock<Red> = LazyLock::new(|| Red::new("nats_publish", "NATS publishes"));
+static HANDLED: LazyLock<Red> =
+    LazyLock::new(|| Red::new("nats_subscriber", "NATS messages handled"));
+
+/// A NATS connection that publishes, configured by `harness.nats.Publisher` (or
+/// `harness.nats.Connection`): a URL, credentials (user and password, token or a
+/// credentials file), a client name. It is also the connection of the service's
+/// [`Subscriber`]s.
+///
+/// At start it connects, so a NATS that is down stops the start after the runner's
+/// retries, and refused credentials stop it at once. A connection lost while running is
+/// re-established by the client; meanwhile the wire reports itself down (`/_/health`
+/// answers 503 when it is a required input) and publishes are buffered.
+///
+/// [`publish`](Publisher::publish) sends the W3C `traceparent` in the message headers,
+/// makes a producer span and counts in `nats_publish_*`; with `jetstream: true` it waits
+/// for the stream's acknowledgement.
+#[derive(Clone)]
+pub struct Publisher {
+    client: async_nats::Client,
+    jetstream: Option<jetstream::Context>,
+}
+
+impl fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publisher")
+            .field("jetstream", &self.jetstream.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a publish failed.
+#[derive(Debug)]
+pub struct PublishError(String);
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PublishError {}
+
+struct Settings<'a> {
+    url: &'a str,
+    username: &'a str,
+    password: &'a str,
+    token: &'a str,
+    credentials_file: &'a str,
+    name: &'a str,
+    connect_timeout: Option<&'a harness::prost_types::Duration>,
+}
+
+impl InputWire<PublisherConfig> for Publisher {
+    async fn connect(config: &PublisherConfig) -> Result<Self, WireError> {
+        let client = connect(Settings {
+            url: &config.url,
+            username: &config.username,
+            password: &config.password,
+            token: &config.token,
+            credentials_file: &config.credentials_file,
+            name: &config.name,
+            connect_timeout: config.connect_timeout.as_ref(),
+        })
+        .await?;
+        let jetstream = config.jetstream.then(|| jetstream::new(client.clone()));
+        Ok(Publisher { client, jetstream })
+    }
+
+    fn close(&self) -> impl Future<Output = ()> + Send + 'static {
+        close(self.client.clone())
+    }
+}
+
+impl InputWire<ConnectionConfig> for Publisher {
+    async fn connect(config: &ConnectionConfig) -> Result<Self, WireError> {
+        let client = connect(Settings {
+            url: &config.url,
+            username: &config.username,
+            password: &config.password,
+            token: &config.token,
+            credentials_file: &config.credentials_file,
+            name: &config.name,
+            connect_timeout: config.connect_timeout.as_ref(),
+        })
+        .await?;
+        Ok(Publisher {
+            client,
+            jetstream: None,
+        })
+    }
+
+    fn close(&self) -> impl Future<Output = ()> + Send + 'static {
+        close(self.client.clone())
+    }
+}
+
+async fn connect(settings: Settings<'_>) -> Result<async_nats::Client, WireError> {
+    let reporter = harness::runtime::health::reporter();
+    let url = settings.url;
+    let mut options = ConnectOptions::new()
+        .connection_timeout(
+            settings
+                .connect_timeout
+                .and_then(|d| Duration::try_from(*d).ok())
+                .filter(|d| !d.is_zero())
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        )
+        .event_callback(move |event| {
+            let reporter = reporter.clone();
+            async move {
+                match event {
+                    Event::Connected => reporter.up(),
+                    Event::Disconnected => reporter.down("nats: disconnected"),
+                    Event::Closed => reporter.down("nats: connection closed"),
+                    other => tracing::warn!("nats: {other}"),
+                }
+            }
+        });
+    if !settings.name.is_empty() {
+        options = options.name(settings.name);
+    }
+    if !settings.username.is_empty() {
+        options =
+            options.user_and_password(settings.username.to_owned(), settings.password.to_owned());
+    }
+    if !settings.token.is_empty() {
+        options = options.token(settings.token.to_owned());
+    }
+    if !settings.credentials_file.is_empty() {
+        options = options
+            .credentials_file(settings.credentials_file)
+            .await
+            .map_err(|e| {
+                WireError::config(format!(
+                    "credentials_file {}: {e}",
+                    settings.credentials_file
+                ))
+            })?;
+    }
+    // The URL may hold credentials: errors name the host only.
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port().unwrap_or(4222))))
+        .unwrap_or_else(|| "the configured url".to_owned());
+    options.connect(url).await.map_err(|error| {
+        let message = format!("cannot connect to NATS at {host}: {error}");
+        match error.kind() {
+            ConnectErrorKind::Authentication
+            | ConnectErrorKind::AuthorizationViolation
+            | ConnectErrorKind::ServerParse
+            | ConnectErrorKind::Tls => WireError::config(message),
+            _ => WireError::connect(message),
+        }
+    })
+}
+
+async fn close(client: async_nats::Client) {
+    if let Err(error) = client.flush().await {
+        tracing::warn!("nats: flushing before close: {error}");
+    }
+}
+
+impl Publisher {
+    /// The NATS client; clones share the connection.
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    /// The JetStream context of the connection.
+    pub fn jetstream(&self) -> jetstream::Context {
+        self.jetstream
+            .clone()
+            .unwrap_or_else(|| jetstream::new(self.client.clone()))
+    }
+
+    /// Publishes `payload` on `subject`, through JetStream (waiting for the stream's
+    /// acknowledgement) when the configuration says `jetstream: true`.
+    pub async fn publish(
+        &self,
+        subject: impl Into<String>,
+        payload: impl Into<Bytes>,
+    ) -> Result<(), PublishError> {
+        self.publish_with_headers(subject, HeaderMap::new(), payload)
+            .await
+    }
+
+    /// [`publish`](Publisher::publish) with headers.
+    pub async fn publish_with_headers(
+        &self,
+        subject: impl Into<String>,
+        mut headers: HeaderMap,
+        payload: impl Into<Bytes>,
+    ) -> Result<(), PublishError> {
+        let subject: String = subject.into();
+        let payload = payload.into();
+        let started = Instant::now();
+        let span = telemetry::client_context(
+            || Cow::Owned(format!("publish {subject}")),
+            SpanKind::Producer,
+            || {
+                vec![
+                    KeyValue::new("messaging.system", "nats"),
+                    KeyValue::new("messaging.operation.type", "publish"),
+                    KeyValue::new("messaging.destination.name", subject.clone()),
+                    KeyValue::new("messaging.message.body.size", payload.len() as i64),
+                ]
+            },
+        );
+        if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
+            headers.insert(TRACEPARENT, value.as_str());
+        }
+        let result = match &self.jetstream {
+            Some(jetstream) => match jetstream
+                .publish_with_headers(subject.clone(), headers, payload)
+                .await
+            {
+                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+            None => self
+                .client
+                .publish_with_headers(subject.clone(), headers, payload)
+                .await
+                .map_err(|e| e.to_string()),
+        }
+        .map_err(|e| PublishError(format!("publish to {subject}: {e}")));
+        let error = result.as_ref().err().map(|e| e.to_string());
+        let failed = error.is_some();
+        telemetry::end_span(span.as_ref(), error);
+        if telemetry::metrics_on() {
+            let mode = if self.jetstream.is_some() {
+                "jetstream"
+            } else {
+                "core"
+            };
+            PUBLISHED.record(
+                vec![("mode", Cow::Borrowed(mode))],
+                failed,
+                started.elapsed(),
+            );
+        }
+        result
+    }
+}
+
+type Handler = Arc<
+    dyn Fn(Message) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync,
+>;
+
+/// Runs a handler for each message of a subject, configured by `harness.nats.Subscriber`:
+/// at most `max_concurrency` at once (default 16), each in a consumer span (child of the
+/// `traceparent` the publisher sent) and counted in `nats_subscriber_*` by subject.
+///
+/// - Core NATS (no `jetstream`): a subscription, shared within `queue_group` when set.
+///   Core NATS delivers at most once: a message whose handler fails is logged and counted,
+///   not redelivered.
+/// - JetStream (`jetstream: {stream, durable}`): a durable pull consumer, acknowledged
+///   when the handler succeeds; a handler that fails or panics has its message negatively
+///   acknowledged, so the server redelivers it (up to `max_deliver` times).
+///
+/// A failing or panicking handler never stops the service. On shutdown it stops taking
+/// messages and waits for the running handlers (bounded by the runner's grace period);
+/// JetStream messages received but not handled are redelivered after `ack_wait`.
+///
+/// ```ignore
+/// let orders = harness_wires::nats::Subscriber::new(&wires.nats, |message| async move {
+///     store(&message.payload).await
+/// });
+/// ```
+pub struct Subscriber {
+    client: async_nats::Client,
+    handler: Handler,
+}
+
+impl Subscriber {
+    /// A subscriber on `connection`'s NATS connection, running `handler` for each message.
+    pub fn new<F, Fut, E>(connection: &Publisher, handler: F) -> Self
+    where
+        F: Fn(Message) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        let handler: Handler = Arc::new(move |message| {
+            let future = handler(message);
+            Box::pin(async move { future.await.map_err(Into::into) })
+        });
+        Subscriber {
+            client: connection.client.clone(),
+            handler,
+        }
+    }
+}
+
+/// One received message, core or JetStream.
+enum Delivery {
+    Core(Message),
+    JetStream(Box<jetstream::Message>),
+}
+
+impl OutputWire<SubscriberConfig> for Subscriber {
+    async fn serve(self, config: SubscriberConfig, shutdown: Shutdown) -> Result<(), WireError> {
+        let concurrency = if config.max_concurrency == 0 {
+            DEFAULT_MAX_CONCURRENCY
+        } else {
+            config.max_concurrency
+        } as usize;
+        let subject: Arc<str> = Arc::from(config.subject.as_str());
+        let mut deliveries: Pin<
+            Box<dyn futures_util::Stream<Item = Result<Delivery, String>> + Send>,
+        > = match &config.jetstream {
+            Some(js) => {
+                let messages = jetstream_messages(&self.client, &config, js, concurrency).await?;
+                Box::pin(messages.map(|m| {
+                    m.map(|m| Delivery::JetStream(Box::new(m)))
+                        .map_err(|e| e.to_string())
+                }))
+            }
+            None => {
+                let subscriber = if config.queue_group.is_empty() {
+                    self.client.subscribe(config.subject.clone()).await
+                } else {
+                    self.client
+                        .queue_subscribe(config.subject.clone(), config.queue_group.clone())
+                        .await
+                }
+                .map_err(|e| WireError::other(format!("subscribe to {subject}: {e}")))?;
+                Box::pin(subscriber.map(|m| Ok(Delivery::Core(m))))
+            }
+        };
+        tracing::info!(
+            subject = &*subject,
+            concurrency,
+            jetstream = config.jetstream.is_some(),
+            "nats subscriber running"
+        );
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut running = JoinSet::new();
+        let stopping = shutdown.requested();
+        tokio::pin!(stopping);
+        let outcome = loop {
+            // Reap finished handlers so the set does not grow.
+            while running.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                _ = &mut stopping => break Ok(()),
+                permit = permits.clone().acquire_owned() => permit.expect("never closed"),
+            };
+            let delivery = tokio::select! {
+                _ = &mut stopping => break Ok(()),
+                next = deliveries.next() => next,
+            };
+            match delivery {
+                Some(Ok(delivery)) => {
+                    let handler = self.handler.clone();
+                    let subject = subject.clone();
+                    running.spawn(async move {
+                        handle(handler, delivery, subject).await;
+                        drop(permit);
+                    });
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(subject = &*subject, "nats: receiving: {error}");
+                }
+                None => break Err(WireError::other(format!("subscription to {subject} ended"))),
+            }
+        };
+        drop(deliveries);
+        if !running.is_empty() {
+            tracing::info!(
+                subject = &*subject,
+                running = running.len(),
+                "nats subscriber draining"
+            );
+        }
+        while running.join_next().await.is_some() {}
+        outcome
+    }
+}
+
+async fn jetstream_messages(
+    client: &async_nats::Client,
+    config: &SubscriberConfig,
+    js: &JetStreamConfig,
+    concurrency: usize,
+) -> Result<pull::Stream, WireError> {
+    let context = jetstream::new(client.clone());
+    let stream = if js.create_stream {
+        context
+            .get_or_create_stream(jetstream::stream::Config {
+                name: js.stream.clone(),
+                subjects: vec![config.subject.clone()],
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| WireError::other(format!("stream {}: {e}", js.stream)))?
+    } else {
+        context
+            .get_stream(&js.stream)
+            .await
+            .map_err(|e| WireError::other(format!("stream {}: {e}", js.stream)))?
+    };
+    let ack_wait = js
+        .ack_wait
+        .as_ref()
+        .and_then(|d| Duration::try_from(*d).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_ACK_WAIT);
+    let consumer = stream
+        .get_or_create_consumer(
+            &js.durable,
+            pull::Config {
+                durable_name: Some(js.durable.clone()),
+                filter_subject: config.subject.clone(),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait,
+                max_deliver: if js.max_deliver == 0 {
+                    -1
+                } else {
+                    js.max_deliver
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| WireError::other(format!("consumer {}: {e}", js.durable)))?;
+    consumer
+        .stream()
+        .max_messages_per_batch(concurrency)
+        .messages()
+        .await
+        .map_err(|e| WireError::other(format!("consumer {}: {e}", js.durable)))
+}
+
+/// Runs the handler on one message, acknowledging it (JetStream) when it succeeds and
+/// asking for redelivery when it fails or panics.
+async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
+    let started = Instant::now();
+    let message = match &delivery {
+        Delivery::Core(message) => message.clone(),
+        Delivery::JetStream(message) => message.message.clone(),
+    };
+    let traceparent = message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get(TRACEPARENT))
+        .map(|value| value.as_str().to_owned());
+    let context = telemetry::server_context(
+        traceparent.as_deref(),
+        || Cow::Owned(format!("process {subject}")),
+        || {
+            vec![
+                KeyValue::new("messaging.system", "nats"),
+                KeyValue::new("messaging.operation.type", "process"),
+                KeyValue::new("messaging.destination.name", message.subject.to_string()),
+            ]
+        },
+    );
+    let outcome = AssertUnwindSafe(handler(message).with_context(context.clone()))
+        .catch_unwind()
+        .await;
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(chain(&*error)),
+        Err(panic) => Some(format!("handler panicked: {}", panic_message(&*panic))),
+    };
+    match (&delivery, &error) {
+        (Delivery::JetStream(message), None) => {
+            if let Err(e) = message.ack().await {
+                tracing::warn!(subject = &*subject, "nats: ack: {e}");
+            }
+        }
+        (Delivery::JetStream(message), Some(error)) => {
+            let delivered = message.info().map(|info| info.delivered).unwrap_or(0);
+            tracing::error!(
+                subject = &*subject,
+                delivered,
+                "nats handler failed, message redelivered: {error}"
+            );
+            if let Err(e) = message.ack_with(AckKind::Nak(None)).await {
+                tracing::warn!(subject = &*subject, "nats: nak: {e}");
+            }
+        }
+        (Delivery::Core(_), Some(error)) => {
+            tracing::error!(
+                subject = &*subject,
+                "nats handler failed (core NATS: not redelivered): {error}"
+            );
+        }
+        (Delivery::Core(_), None) => {}
+    }
+    let span = context.span();
+    if let Some(error) = &error {
+        span.set_status(opentelemetry::trace::Status::error(error.clone()));
+    }
+    span.end();
+    if telemetry::metrics_on() {
+        HANDLED.record(
+            vec![("subject", Cow::Owned(subject.to_string()))],
+            error.is_some(),
+            started.elapsed(),
+        );
+    }
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(next) = source {
+        let part = next.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = next.source();
+    }
+    text
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}

@@ -1,0 +1,238 @@
+//! `nats::Publisher` and `nats::Subscriber` against the machine's NATS with JetStream
+//! (127.0.0.1:4222).
+#![cfg(feature = "nats")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use harness::proto::harness::nats::{
+    JetStream, Publisher as PublisherConfig, Subscriber as SubscriberConfig,
+};
+use harness::runtime::{InputWire as _, OutputWire as _, Shutdown};
+use harness_wires::nats::{Publisher, Subscriber};
+use tokio::sync::mpsc;
+
+fn unique(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{name}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn publisher(jetstream: bool) -> Publisher {
+    Publisher::connect(&PublisherConfig {
+        url: "nats://127.0.0.1:4222".into(),
+        name: "harness-test".into(),
+        jetstream,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits for `n` messages, boundedly.
+async fn receive(rx: &mut mpsc::UnboundedReceiver<String>, n: usize) -> Vec<String> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+            Ok(Some(message)) => got.push(message),
+            _ => panic!("got only {got:?} of {n} messages"),
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn core_messages_reach_the_handler_and_shutdown_drains() {
+    let nats = publisher(false).await;
+    let subject = unique("harness.test.core");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (release_tx, release_rx) = tokio::sync::watch::channel(false);
+    let finished = Arc::new(AtomicUsize::new(0));
+    let done = finished.clone();
+    let subscriber = Subscriber::new(&nats, move |message| {
+        let tx = tx.clone();
+        let mut release = release_rx.clone();
+        let done = done.clone();
+        async move {
+            let text = String::from_utf8(message.payload.to_vec()).unwrap();
+            tx.send(text.clone()).unwrap();
+            if text == "slow" {
+                // Held until the test lets it go, after shutdown was requested.
+                release.wait_for(|go| *go).await.unwrap();
+            }
+            done.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), std::io::Error>(())
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let config = SubscriberConfig {
+        subject: subject.clone(),
+        queue_group: "workers".into(),
+        ..Default::default()
+    };
+    let serving = tokio::spawn(subscriber.serve(config, shutdown));
+    // The subscription is made when serve starts: publish until the first one arrives.
+    let mut first = None;
+    for _ in 0..100 {
+        nats.publish(subject.clone(), "hello").await.unwrap();
+        nats.client().flush().await.unwrap();
+        if let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await
+        {
+            first = Some(message);
+            break;
+        }
+    }
+    assert_eq!(first.as_deref(), Some("hello"));
+    nats.publish(subject.clone(), "slow").await.unwrap();
+    nats.client().flush().await.unwrap();
+    let got = receive(&mut rx, 1).await;
+    assert!(got.contains(&"slow".to_owned()), "{got:?}");
+
+    // Shutdown waits for the running handler.
+    trigger.trigger();
+    tokio::task::yield_now().await;
+    assert!(
+        !serving.is_finished(),
+        "serve returned with a handler running"
+    );
+    let before = finished.load(Ordering::SeqCst);
+    release_tx.send(true).unwrap();
+    serving.await.unwrap().unwrap();
+    assert_eq!(finished.load(Ordering::SeqCst), before + 1);
+}
+
+/// A handler that fails, then one that panics: JetStream redelivers the message each
+/// time, the subscriber keeps running, and the third delivery succeeds.
+#[tokio::test]
+async fn failed_and_panicking_handlers_get_the_message_redelivered() {
+    let nats = publisher(true).await;
+    let subject = unique("harness.test.js");
+    let stream = unique("HARNESS_TEST");
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let seen = attempts.clone();
+    let subscriber = Subscriber::new(&nats, move |message| {
+        let attempt = seen.fetch_add(1, Ordering::SeqCst) + 1;
+        let tx = tx.clone();
+        async move {
+            let text = String::from_utf8(message.payload.to_vec()).unwrap();
+            match attempt {
+                1 => Err(format!("attempt {attempt} fails")),
+                2 => panic!("attempt {attempt} panics"),
+                _ => {
+                    tx.send(text).unwrap();
+                    Ok(())
+                }
+            }
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let config = SubscriberConfig {
+        subject: subject.clone(),
+        max_concurrency: 1,
+        jetstream: Some(JetStream {
+            stream: stream.clone(),
+            durable: "harness-test".into(),
+            create_stream: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    // Create the stream first, so the publish is stored.
+    let context = nats.jetstream();
+    context
+        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
+            name: stream.clone(),
+            subjects: vec![subject.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    nats.publish(subject.clone(), "order-1").await.unwrap();
+    let serving = tokio::spawn(subscriber.serve(config, shutdown));
+    let got = receive(&mut rx, 1).await;
+    assert_eq!(got, ["order-1"]);
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    assert!(!serving.is_finished(), "the subscriber kept running");
+    trigger.trigger();
+    serving.await.unwrap().unwrap();
+    context.delete_stream(&stream).await.unwrap();
+}
+
+#[tokio::test]
+async fn handlers_run_at_most_max_concurrency_at_once() {
+    let nats = publisher(true).await;
+    let subject = unique("harness.test.bound");
+    let stream = unique("HARNESS_BOUND");
+    let context = nats.jetstream();
+    context
+        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
+            name: stream.clone(),
+            subjects: vec![subject.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for i in 0..12 {
+        nats.publish(subject.clone(), format!("m{i}"))
+            .await
+            .unwrap();
+    }
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (running, peak) = (now.clone(), most.clone());
+    let subscriber = Subscriber::new(&nats, move |message| {
+        let (running, peak, tx) = (running.clone(), peak.clone(), tx.clone());
+        async move {
+            let at_once = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(at_once, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            tx.send(String::from_utf8(message.payload.to_vec()).unwrap())
+                .unwrap();
+            Ok::<(), std::io::Error>(())
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let config = SubscriberConfig {
+        subject,
+        max_concurrency: 3,
+        jetstream: Some(JetStream {
+            stream: stream.clone(),
+            durable: "bound".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let serving = tokio::spawn(subscriber.serve(config, shutdown));
+    let mut got = receive(&mut rx, 12).await;
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 12);
+    assert!(
+        most.load(Ordering::SeqCst) <= 3,
+        "{}",
+        most.load(Ordering::SeqCst)
+    );
+    trigger.trigger();
+    serving.await.unwrap().unwrap();
+    context.delete_stream(&stream).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_nats_is_a_retryable_start_error() {
+    let error = Publisher::connect(&PublisherConfig {
+        url: "nats://user:secret@127.0.0.1:1".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert!(error.to_string().contains("127.0.0.1:1"), "{error}");
+    assert!(!error.to_string().contains("secret"), "{error}");
+}
