@@ -2,6 +2,8 @@
 //! `grpc-server`).
 
 #[cfg(feature = "grpc-client")]
+pub use crate::observe::TracedChannel;
+#[cfg(feature = "grpc-client")]
 pub use client::Channel;
 #[cfg(feature = "grpc-server")]
 pub use server::Server;
@@ -22,15 +24,23 @@ mod client {
     /// It connects lazily: services start in any order, and a call made while the peer is
     /// unreachable fails with `UNAVAILABLE` instead of stopping this service's start.
     /// Clone [`channel`](Channel::channel) into a generated client:
-    /// `ScottyClient::new(wires.scotty.channel())`.
+    /// `ScottyClient::new(wires.scotty.channel())`, a `ScottyClient<TracedChannel>`: each
+    /// call makes a client span (with `tracing::Otlp`), sends the W3C `traceparent` of the
+    /// request being served and counts in `grpc_client_*` by service, method and status
+    /// code (with `metrics::Prometheus`).
     #[derive(Debug, Clone)]
     pub struct Channel {
         channel: tonic::transport::Channel,
     }
 
     impl Channel {
-        /// The tonic channel; clones share the connection.
-        pub fn channel(&self) -> tonic::transport::Channel {
+        /// The channel, instrumented; clones share the connection.
+        pub fn channel(&self) -> super::TracedChannel {
+            super::TracedChannel::new(self.channel.clone())
+        }
+
+        /// The tonic channel itself, without spans, trace context or metrics.
+        pub fn raw(&self) -> tonic::transport::Channel {
             self.channel.clone()
         }
     }
@@ -95,7 +105,13 @@ mod server {
     /// Besides the added services it serves `grpc.health.v1.Health` (each service and the
     /// server as a whole, `""`, are `SERVING` while up and `NOT_SERVING` from the start of
     /// the drain) and server reflection (`grpc.reflection.v1`) over the descriptor sets
-    /// given with [`file_descriptor_set`](Server::file_descriptor_set).
+    /// given with [`file_descriptor_set`](Server::file_descriptor_set). While a required
+    /// input wire is down (see `harness::runtime::health`), every service is reported
+    /// `NOT_SERVING`.
+    ///
+    /// Every call runs in a server span, child of the W3C `traceparent` it carries (with
+    /// `tracing::Otlp`), and counts in `grpc_server_*` by service, method and status code
+    /// (with `metrics::Prometheus`).
     ///
     /// ```ignore
     /// let server = harness_wires::grpc::Server::new()
@@ -163,8 +179,32 @@ mod server {
                 .map_err(|e| WireError::config(format!("reflection: {e}")))?;
             let mut routes = self.routes;
             routes.add_service(health).add_service(reflection);
+            let readiness = {
+                let (reporter, names) = (reporter.clone(), names.clone());
+                let mut changes = harness::runtime::health::changes();
+                let stopping = shutdown.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let status = match harness::runtime::health::not_ready() {
+                            None => ServingStatus::Serving,
+                            Some(_) => ServingStatus::NotServing,
+                        };
+                        if stopping.is_requested() {
+                            break;
+                        }
+                        for name in &names {
+                            reporter.set_service_status(name, status).await;
+                        }
+                        tokio::select! {
+                            _ = stopping.requested() => break,
+                            changed = changes.changed() => if changed.is_err() { break },
+                        }
+                    }
+                })
+            };
             let drain = async move {
                 shutdown.requested().await;
+                let _ = readiness.await;
                 for name in &names {
                     reporter
                         .set_service_status(name, ServingStatus::NotServing)
@@ -172,6 +212,7 @@ mod server {
                 }
             };
             tonic::transport::Server::builder()
+                .layer(crate::observe::ServerLayer)
                 .add_routes(routes.routes())
                 .serve_with_incoming_shutdown(
                     tokio_stream::wrappers::TcpListenerStream::new(listener),

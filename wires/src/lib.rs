@@ -33,8 +33,12 @@ pub mod logging;
 pub mod metrics;
 #[cfg(feature = "nats")]
 pub mod nats;
+#[cfg(any(feature = "grpc-client", feature = "grpc-server"))]
+mod observe;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_telemetry;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "schedule")]

@@ -19,7 +19,8 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// Serves `GET /metrics` on the bind of `harness.metrics.Prometheus`, every metric name
 /// prefixed with its `prefix` (and `_`).
 ///
-/// Building it (in `setup`) turns on the RED metrics of every wire of the process:
+/// Serving it turns on the RED metrics of every wire of the process (a service whose
+/// configuration leaves it out pays nothing for them):
 /// `http_server_*`, `http_client_*`, `grpc_server_*`, `grpc_client_*`, `postgres_*`,
 /// `redis_*`, `nats_*` and `scheduler_*` requests, errors and duration histograms, and the
 /// PostgreSQL pool gauges. Register the service's own metrics with [`registry`]:
@@ -37,7 +38,6 @@ pub struct Prometheus(());
 
 impl Prometheus {
     pub fn new() -> Self {
-        crate::telemetry::enable_metrics();
         Prometheus(())
     }
 }
@@ -50,6 +50,7 @@ impl Default for Prometheus {
 
 impl OutputWire<PrometheusConfig> for Prometheus {
     async fn serve(self, config: PrometheusConfig, shutdown: Shutdown) -> Result<(), WireError> {
+        crate::telemetry::enable_metrics();
         let listener = crate::net::bind(config.bind.as_ref()).await?;
         if let Ok(address) = listener.local_addr() {
             tracing::info!(%address, prefix = config.prefix, "metrics server listening");

@@ -27,17 +27,28 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// keeps at least `min_size` and at most `max_size` (0: [`DEFAULT_MAX_SIZE`]) connections.
 /// It is closed after the outputs stopped.
 ///
-/// `Deref`s to [`PgPool`]: `sqlx::query("SELECT 1").execute(&*wires.db)`, or clone
-/// [`pool`](Pool::pool) into the application's state.
+/// `&Pool` is a sqlx executor: `sqlx::query("SELECT 1").execute(&wires.db)` runs the
+/// statement in a client span (child of the request being served, with `tracing::Otlp`)
+/// and counts it in `postgres_client_*` by operation (with `metrics::Prometheus`), which
+/// also reports the pool's connections (`postgres_pool_connections`). Clone the wire into
+/// the application's state; [`pool`](Pool::pool) is the sqlx pool itself (for
+/// transactions and the like), uninstrumented. While PostgreSQL does not answer, the wire
+/// reports itself down (`/_/health` answers 503 when it is a required input).
 #[derive(Debug, Clone)]
 pub struct Pool {
     pool: PgPool,
+    peer: std::sync::Arc<str>,
 }
 
 impl Pool {
     /// The sqlx pool; clones share the connections.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// `HOST:PORT` of the server.
+    pub fn peer(&self) -> &str {
+        &self.peer
     }
 }
 
@@ -138,7 +149,11 @@ async fn connect(
     }
     drop(opened);
     tracing::debug!(target, min, max, "postgres pool ready");
-    Ok(Pool { pool })
+    crate::postgres_telemetry::watch(&pool, target);
+    Ok(Pool {
+        pool,
+        peer: target.into(),
+    })
 }
 
 /// Unreachable or still starting: worth another try. Refused credentials or a missing

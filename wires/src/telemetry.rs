@@ -3,8 +3,8 @@
 //! Wires record without any user code:
 //!
 //! - **metrics** go to one process-wide [`prometheus_client`] registry, from the moment a
-//!   `metrics::Prometheus` output wire is built (before that, recording is one atomic load);
-//!   `metrics::Prometheus` serves them with its prefix;
+//!   `metrics::Prometheus` output wire is served (before that, recording is one atomic
+//!   load); `metrics::Prometheus` serves them with its prefix;
 //! - **spans** go to the tracer `tracing::Otlp` installs. Without it no span is made, but the
 //!   W3C `traceparent` of an incoming request is still passed on by the client wires, so a
 //!   service without tracing does not break a trace it is part of.
@@ -42,7 +42,7 @@ pub fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Starts recording the wires' metrics (done by `metrics::Prometheus::new`).
+/// Starts recording the wires' metrics (done by `metrics::Prometheus` when served).
 pub fn enable_metrics() {
     METRICS_ON.store(true, Ordering::Relaxed);
 }

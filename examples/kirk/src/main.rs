@@ -5,8 +5,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use harness_wires::grpc::TracedChannel;
 use harness_wires::http::Server;
-use harness_wires::postgres::{PgPool, sqlx};
+use harness_wires::metrics::Prometheus;
+use harness_wires::postgres::{Pool, sqlx};
 
 harness::include_service!();
 
@@ -15,8 +17,8 @@ use scotty::scotty_client::ScottyClient;
 
 #[derive(Clone)]
 struct Bridge {
-    db: PgPool,
-    scotty: ScottyClient<tonic::transport::Channel>,
+    db: Pool,
+    scotty: ScottyClient<TracedChannel>,
 }
 
 #[derive(serde::Deserialize)]
@@ -28,7 +30,7 @@ struct Options {
 #[harness::main]
 async fn setup(_config: Configuration, wires: WiresIn) -> anyhow::Result<WiresOut> {
     let bridge = Bridge {
-        db: wires.db.pool().clone(),
+        db: wires.db.clone(),
         scotty: ScottyClient::new(wires.scotty.channel()),
     };
     let router = Router::new()
@@ -36,6 +38,7 @@ async fn setup(_config: Configuration, wires: WiresIn) -> anyhow::Result<WiresOu
         .with_state(bridge);
     Ok(WiresOut {
         server: Server::new(router),
+        metrics: Prometheus::new(),
     })
 }
 

@@ -1,7 +1,8 @@
 //! scotty: a gRPC service whose `Beam` method asks PostgreSQL.
 
 use harness_wires::grpc::Server;
-use harness_wires::postgres::{PgPool, sqlx};
+use harness_wires::metrics::Prometheus;
+use harness_wires::postgres::{Pool, sqlx};
 use tonic::{Request, Response, Status};
 
 harness::include_service!();
@@ -10,7 +11,7 @@ use scotty::scotty_server::{Scotty, ScottyServer};
 use scotty::{BeamReply, BeamRequest};
 
 struct Transporter {
-    db: PgPool,
+    db: Pool,
 }
 
 #[tonic::async_trait]
@@ -33,11 +34,12 @@ impl Scotty for Transporter {
 #[harness::main]
 async fn setup(_config: Configuration, wires: WiresIn) -> anyhow::Result<WiresOut> {
     let transporter = Transporter {
-        db: wires.db.pool().clone(),
+        db: wires.db.clone(),
     };
     Ok(WiresOut {
         server: Server::new()
             .add_service(ScottyServer::new(transporter))
             .file_descriptor_set(FILE_DESCRIPTOR_SET),
+        metrics: Prometheus::new(),
     })
 }
