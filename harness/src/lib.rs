@@ -4,7 +4,7 @@
 //! serves (output wires) in one annotated protobuf message, `Configuration`. Its `build.rs`
 //! generates the Rust types and the wiring:
 //!
-//! ```no_run
+//! ```ignore
 //! // build.rs
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     harness_generators::codegen::Builder::new().compile("proto/status.proto")?;
