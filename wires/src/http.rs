@@ -62,12 +62,15 @@ mod server {
 
     impl Server {
         pub fn new(router: Router) -> Self {
-            // The matched route template, for metrics and span names.
-            let router = if router.has_routes() {
-                router.route_layer(axum::middleware::from_fn(tag_route))
-            } else {
-                router
-            };
+            // The matched route template, for metrics and span names; only when one of them
+            // is on (those wires connect before `setup` builds this), since the middleware
+            // costs every request.
+            let router =
+                if router.has_routes() && (telemetry::metrics_on() || telemetry::tracing_on()) {
+                    router.route_layer(axum::middleware::from_fn(tag_route))
+                } else {
+                    router
+                };
             Server { router }
         }
     }

@@ -127,27 +127,45 @@ async fn connect(
             WireError::config(message)
         }
     };
-    // One plain connection first: the pool retries internally until its acquire timeout,
-    // which would hide the reason (refused, bad password) behind a timeout.
-    let probe = PgConnection::connect_with(&options).await.map_err(failed)?;
-    let _ = probe.close().await;
+    // A plain connection and the pool's first ones, at once: the plain one says why the
+    // database cannot be reached (the pool retries until its acquire timeout and would only
+    // report a timeout); the pool's are kept. Waiting for one and then the other would
+    // double the time to start.
     let pool = PgPoolOptions::new()
         .min_connections(min)
         .max_connections(max)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_lazy_with(options);
+        .connect_lazy_with(options.clone());
     // Open `min_size` connections now (at least one), so the first requests find them.
-    let mut opened = Vec::with_capacity(min.max(1) as usize);
-    for _ in 0..min.max(1) {
-        match pool.acquire().await {
-            Ok(connection) => opened.push(connection),
-            Err(error) => {
-                pool.close().await;
-                return Err(failed(error));
-            }
+    let fill = async {
+        let mut opened = Vec::with_capacity(min.max(1) as usize);
+        for _ in 0..min.max(1) {
+            opened.push(pool.acquire().await?);
+        }
+        Ok::<_, sqlx::Error>(opened)
+    };
+    let filled = {
+        let mut fill = std::pin::pin!(fill);
+        tokio::select! {
+            probed = PgConnection::connect_with(&options) => match probed {
+                Ok(probe) => {
+                    tokio::spawn(async move {
+                        let _ = probe.close().await;
+                    });
+                    fill.await
+                }
+                Err(error) => Err(error),
+            },
+            filled = &mut fill => filled,
+        }
+    };
+    match filled {
+        Ok(opened) => drop(opened),
+        Err(error) => {
+            pool.close().await;
+            return Err(failed(error));
         }
     }
-    drop(opened);
     tracing::debug!(target, min, max, "postgres pool ready");
     crate::postgres_telemetry::watch(&pool, target);
     Ok(Pool {

@@ -1,0 +1,23 @@
+//! Benchmark baseline: hello's router served by plain `axum::serve`, no harness.
+//! `hello-bare PORT`
+
+#[path = "../app.rs"]
+mod app;
+
+#[tokio::main]
+async fn main() {
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("usage: hello-bare PORT");
+    let app = app::App {
+        greeting: "Hello".to_owned(),
+        db: None,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    axum::serve(listener, app::router(app))
+        .await
+        .expect("serve");
+}
