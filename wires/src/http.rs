@@ -184,9 +184,9 @@ mod server {
         if telemetry::metrics_on() {
             METRICS.record(
                 vec![
-                    ("method", Cow::Owned(method.as_str().to_owned())),
+                    ("method", telemetry::method_label(method)),
                     ("route", route.map(Cow::Owned).unwrap_or(Cow::Borrowed(""))),
-                    ("status", Cow::Owned(status.as_u16().to_string())),
+                    ("status", telemetry::status_label(status)),
                 ],
                 status.is_server_error(),
                 started.elapsed(),

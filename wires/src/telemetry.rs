@@ -10,7 +10,8 @@
 //!   service without tracing does not break a trace it is part of.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -35,6 +36,77 @@ static METRICS_ON: AtomicBool = AtomicBool::new(false);
 static TRACING_ON: AtomicBool = AtomicBool::new(false);
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
 static TRACER: RwLock<Option<Arc<BoxedTracer>>> = RwLock::new(None);
+static RATIO: AtomicU64 = AtomicU64::new(0x3ff0_0000_0000_0000); // 1.0
+
+thread_local! {
+    /// Set while a wire hands the SDK a root span it decided to sample.
+    static ROOT_SAMPLED: Cell<bool> = const { Cell::new(false) };
+    static RANDOM: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let local = 0u8;
+    time ^ (&local as *const u8 as u64).rotate_left(32) ^ u64::from(std::process::id())
+}
+
+/// SplitMix64: ids of unsampled spans and sampling decisions, not cryptography.
+fn random() -> u64 {
+    RANDOM.with(|state| {
+        let mut z = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        state.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// Share of the root traces the wires sample (set by `tracing::Otlp`).
+pub fn set_sampler_ratio(ratio: f64) {
+    RATIO.store(ratio.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+}
+
+fn sample_root() -> bool {
+    let ratio = f64::from_bits(RATIO.load(Ordering::Relaxed));
+    ratio >= 1.0 || (ratio > 0.0 && ((random() >> 11) as f64) < ratio * (1u64 << 53) as f64)
+}
+
+/// Whether the root span being started was already sampled by a wire: the SDK's sampler
+/// (`tracing::Otlp`) keeps that decision instead of drawing again.
+pub fn root_decided() -> bool {
+    ROOT_SAMPLED.with(Cell::get)
+}
+
+/// Starts a sampled span with the SDK; `root` says the wire decided it as a root.
+fn start(
+    tracer: &BoxedTracer,
+    builder: opentelemetry::trace::SpanBuilder,
+    parent: &Context,
+    root: bool,
+) -> opentelemetry::global::BoxedSpan {
+    ROOT_SAMPLED.with(|flag| flag.set(root));
+    let span = builder.start_with_context(tracer, parent);
+    ROOT_SAMPLED.with(|flag| flag.set(false));
+    span
+}
+
+/// The context of a span that is not recorded: a fresh span id in `trace_id` (or a new
+/// trace), unsampled, so that the services downstream do not sample either.
+fn unsampled(trace_id: Option<TraceId>) -> Context {
+    let trace_id = trace_id
+        .unwrap_or_else(|| TraceId::from(((random() as u128) << 64) | u128::from(random() | 1)));
+    let span_id = SpanId::from(random() | 1);
+    Context::new().with_remote_span_context(SpanContext::new(
+        trace_id,
+        span_id,
+        TraceFlags::default(),
+        false,
+        TraceState::default(),
+    ))
+}
 
 /// The process-wide metrics registry: register the service's own metrics here and
 /// `metrics::Prometheus` serves them with the wires' (names get its prefix).
@@ -118,6 +190,43 @@ impl Red {
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
         self.requests.get_or_create_owned(&labels).inc();
+    }
+}
+
+/// An HTTP method as a label, without allocating for the standard ones.
+pub fn method_label(method: &http::Method) -> Cow<'static, str> {
+    const STANDARD: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().find(|name| **name == method.as_str()) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(method.as_str().to_owned()),
+    }
+}
+
+/// An HTTP status code as a label, without allocating for the common ones.
+pub fn status_label(status: http::StatusCode) -> Cow<'static, str> {
+    const COMMON: [(u16, &str); 16] = [
+        (200, "200"),
+        (201, "201"),
+        (202, "202"),
+        (204, "204"),
+        (301, "301"),
+        (302, "302"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (409, "409"),
+        (429, "429"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+    ];
+    match COMMON.iter().find(|(code, _)| *code == status.as_u16()) {
+        Some((_, text)) => Cow::Borrowed(text),
+        None => Cow::Owned(status.as_u16().to_string()),
     }
 }
 
@@ -206,21 +315,32 @@ pub fn server_context(
     attributes: impl FnOnce() -> Vec<KeyValue>,
 ) -> Context {
     let remote = traceparent.and_then(parse_traceparent);
+    let Some(tracer) = tracer() else {
+        return match remote {
+            Some(remote) => Context::new().with_remote_span_context(remote),
+            None => Context::new(),
+        };
+    };
+    // The sampling decision first: an unsampled request costs no SDK call, no name and no
+    // attributes.
+    let sampled = match &remote {
+        Some(remote) => remote.is_sampled(),
+        None => sample_root(),
+    };
+    if !sampled {
+        return unsampled(remote.map(|remote| remote.trace_id()));
+    }
+    let root = remote.is_none();
     let parent = match remote {
         Some(remote) => Context::new().with_remote_span_context(remote),
         None => Context::new(),
     };
-    match tracer() {
-        Some(tracer) => {
-            let span = tracer
-                .span_builder(name())
-                .with_kind(SpanKind::Server)
-                .with_attributes(attributes())
-                .start_with_context(&*tracer, &parent);
-            parent.with_span(span)
-        }
-        None => parent,
-    }
+    let builder = tracer
+        .span_builder(name())
+        .with_kind(SpanKind::Server)
+        .with_attributes(attributes());
+    let span = start(&tracer, builder, &parent, root);
+    parent.with_span(span)
 }
 
 /// A client span, child of the current context (the request being served), or `None`
@@ -232,11 +352,21 @@ pub fn client_context(
 ) -> Option<Context> {
     let tracer = tracer()?;
     let parent = Context::current();
-    let span = tracer
+    let (valid, sampled) = {
+        let span = parent.span();
+        let context = span.span_context();
+        (context.is_valid(), context.is_sampled())
+    };
+    // Under an unsampled request nothing is recorded: its context is passed on as it is.
+    let root = !valid;
+    if (valid && !sampled) || (root && !sample_root()) {
+        return None;
+    }
+    let builder = tracer
         .span_builder(name())
         .with_kind(kind)
-        .with_attributes(attributes())
-        .start_with_context(&*tracer, &parent);
+        .with_attributes(attributes());
+    let span = start(&tracer, builder, &parent, root);
     Some(parent.with_span(span))
 }
 

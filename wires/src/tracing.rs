@@ -9,10 +9,14 @@ use bytes::Bytes;
 use harness::proto::harness::tracing::{Otlp as OtlpConfig, otlp::Protocol};
 use harness::runtime::{InputWire, WireError};
 use opentelemetry::global;
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt as _, TraceId};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{HttpClient, HttpError, hyper::HyperClient};
 use opentelemetry_otlp::{SpanExporter, WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
+};
 
 pub use opentelemetry;
 
@@ -83,11 +87,10 @@ impl InputWire<OtlpConfig> for Otlp {
         };
         let provider = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-                ratio,
-            ))))
+            .with_sampler(Sampler::ParentBased(Box::new(Roots(ratio))))
             .with_resource(Resource::builder().with_service_name(service_name).build())
             .build();
+        crate::telemetry::set_sampler_ratio(ratio);
         global::set_tracer_provider(provider.clone());
         crate::telemetry::set_tracer(Some(global::tracer("harness")));
         tracing::debug!(ratio, "OTLP tracing on");
@@ -105,6 +108,40 @@ impl InputWire<OtlpConfig> for Otlp {
                 }
             })
             .await;
+        }
+    }
+}
+
+/// Samples root spans: those a wire already sampled (it drew against the ratio before
+/// calling the SDK, to spare unsampled requests any cost), and a `ratio` share of the
+/// others (the service's own spans), by trace id as `TraceIdRatioBased` does.
+#[derive(Debug, Clone)]
+struct Roots(f64);
+
+impl ShouldSample for Roots {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        _name: &str,
+        _kind: &SpanKind,
+        _attributes: &[KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let low = u64::from_be_bytes(trace_id.to_bytes()[8..].try_into().unwrap_or_default());
+        let sampled = crate::telemetry::root_decided()
+            || self.0 >= 1.0
+            || (low >> 1) < (self.0 * (1u64 << 63) as f64) as u64;
+        SamplingResult {
+            decision: if sampled {
+                SamplingDecision::RecordAndSample
+            } else {
+                SamplingDecision::Drop
+            },
+            attributes: Vec::new(),
+            trace_state: parent_context
+                .map(|context| context.span().span_context().trace_state().clone())
+                .unwrap_or_default(),
         }
     }
 }

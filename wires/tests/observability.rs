@@ -482,3 +482,40 @@ fn uhura_hails_through_the_scheduler_nats_and_redis() {
     }
     assert!(uhura.stop().success(), "{}", uhura.log());
 }
+
+/// Redis unreachable at start: the runner retries, then one line and exit 1.
+#[test]
+fn uhura_without_redis_stops_after_bounded_retries() {
+    let port = free_port();
+    let yaml = format!(
+        "subject: hails\n\
+         redis: {{address: {{host: 127.0.0.1, port: {}}}}}\n\
+         nats: {{url: \"nats://127.0.0.1:4222\"}}\n\
+         hails: {{subject: \"hails.>\"}}\n\
+         scheduler: {{jobs: {{hail: {{interval: 60s}}}}}}\n\
+         server: {{bind: {{host: 127.0.0.1, port: {port}}}}}\n",
+        free_port()
+    );
+    let mut uhura = Service::start("uhura", &[("uhura.yaml", yaml)], &["uhura.yaml"]);
+    let mut status = None;
+    for _ in 0..1200 {
+        if let Some(exit) = uhura.child.try_wait().unwrap() {
+            status = Some(exit);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = status.expect("uhura gave up");
+    assert_eq!(status.code(), Some(1), "{}", uhura.log());
+    let log = uhura.log();
+    let last = log
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        last.starts_with("error: input wire `redis`: cannot connect to Redis at 127.0.0.1:")
+            && last.ends_with("(gave up after 5 attempts)"),
+        "{last}"
+    );
+}

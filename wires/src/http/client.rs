@@ -229,7 +229,7 @@ impl Client {
     ) {
         let (status, error) = match result {
             Ok(response) => (
-                Cow::Owned(response.status().as_u16().to_string()),
+                telemetry::status_label(response.status()),
                 response.status().is_server_error(),
             ),
             Err(_) => (Cow::Borrowed("error"), true),
@@ -252,7 +252,7 @@ impl Client {
         if telemetry::metrics_on() {
             METRICS.record(
                 vec![
-                    ("method", Cow::Owned(method.as_str().to_owned())),
+                    ("method", telemetry::method_label(method)),
                     ("peer", self.inner.peer.clone()),
                     ("status", status),
                 ],
