@@ -7,8 +7,11 @@
 #   metrics     + metrics::Prometheus (RED metrics of every request)
 #   unsampled   + metrics + tracing::Otlp with sampler_ratio 0 (spans decided, not recorded)
 #   sampled     + metrics + tracing::Otlp with sampler_ratio 1 (every request exported)
+#   bare-again  bare once more, last in the round: the run's own noise
 # Spans go over OTLP/HTTP to a sink this script starts (it answers 200 to every export).
-# The service is pinned to CPU 0 and wrk to CPU 1. Medians of the rounds are reported.
+# The service is pinned to CPU 0 and wrk to CPU 1. Reported: the service's CPU time per
+# request (from /proc, robust to a shared machine's steal time), requests/s, and the
+# median of each round's throughput cost against that round's two bare runs.
 #
 # Usage: scripts/bench/observability.sh [ROUNDS] [SECONDS]   (defaults 3 and 8)
 # Needs wrk (apt-get install -y wrk) and python3.
@@ -71,31 +74,36 @@ config() { # NAME PORT METRICS_PORT
 
 RESULTS="$WORK/results.tsv"
 for round in $(seq 1 "$ROUNDS"); do
-    for name in bare metrics unsampled sampled; do
+    for name in bare metrics unsampled sampled bare-again; do
         port=$(free_port); metrics_port=$(free_port)
         config "$name" "$port" "$metrics_port" > "$WORK/$name.yaml"
         RUST_LOG=warn taskset -c 0 "$BIN" "$WORK/$name.yaml" 2>"$WORK/$name.log" &
         pid=$!
         wait_port "$port"
         taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$port/" >/dev/null
+        ticks_before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
         out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$port/")
+        ticks_after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
         rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+        requests=$(awk '/requests in/ {print $1}' <<<"$out")
+        # CPU time the service spent per request (user + system), in microseconds.
+        cpu_us=$(python3 -c "import os; print(round(($ticks_after - $ticks_before) / os.sysconf('SC_CLK_TCK') * 1e6 / $requests, 2))")
         p50=$(awk '$1=="50%" {print $2}' <<<"$out")
         p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-        if [ "$name" != bare ]; then
+        if [ "$name" != bare ] && [ "$name" != bare-again ]; then
             # The metrics were recorded: the request counter is there.
             curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -q '^sulu_http_server_requests_total' \
                 || { echo "$name: no request counter" >&2; exit 1; }
         fi
         kill -TERM "$pid"; wait "$pid" || true
-        printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" | tee -a "$RESULTS"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" "$cpu_us" | tee -a "$RESULTS"
     done
 done
 
 python3 - "$RESULTS" <<'PY'
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().split("\n") if line]
-names = ["bare", "metrics", "unsampled", "sampled"]
+names = ["bare", "metrics", "unsampled", "sampled", "bare-again"]
 def ms(text):
     text = text.strip()
     for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
@@ -103,12 +111,24 @@ def ms(text):
             return float(text[: -len(unit)]) * factor
     return float("nan")
 median = {n: statistics.median(float(r[2]) for r in rows if r[1] == n) for n in names}
+# Paired: each configuration against the mean of the same round's two bare runs, which
+# cancels the drift of a shared machine between rounds.
+rounds = sorted({r[0] for r in rows})
+def rps(rnd, name):
+    return next(float(r[2]) for r in rows if r[0] == rnd and r[1] == name)
+paired = {
+    n: statistics.median(
+        1 - rps(rnd, n) / ((rps(rnd, "bare") + rps(rnd, "bare-again")) / 2) for rnd in rounds
+    ) * 100
+    for n in names
+}
+cpu = {n: statistics.median(float(r[5]) for r in rows if r[1] == n) for n in names}
+cpu_bare = (cpu["bare"] + cpu["bare-again"]) / 2
 print()
-print("| configuration | requests/s (median) | cost vs bare | p50 ms | p99 ms |")
-print("| --- | --- | --- | --- | --- |")
+print("| configuration | CPU µs/request (median) | CPU cost vs bare | requests/s (median) | throughput cost (paired per round) | p50 ms | p99 ms |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 for n in names:
     p50 = statistics.median(ms(r[3]) for r in rows if r[1] == n)
     p99 = statistics.median(ms(r[4]) for r in rows if r[1] == n)
-    cost = (1 - median[n] / median["bare"]) * 100
-    print(f"| {n} | {median[n]:,.0f} | {cost:+.1f}% | {p50:.3f} | {p99:.3f} |")
+    print(f"| {n} | {cpu[n]:.2f} | {(cpu[n] / cpu_bare - 1) * 100:+.1f}% | {median[n]:,.0f} | {paired[n]:+.1f}% | {p50:.3f} | {p99:.3f} |")
 PY

@@ -142,10 +142,16 @@ mod server {
                 },
             );
             let started = Instant::now();
-            let inner = self.0.call(request).with_context(context.clone());
+            let inner = self.0.call(request);
+            // Only a request with a trace context runs in it (metrics alone need none).
+            let traced = context.has_active_span();
             HealthFuture::Traced {
                 inner: Box::pin(async move {
-                    let response = inner.await;
+                    let response = if traced {
+                        inner.with_context(context.clone()).await
+                    } else {
+                        inner.await
+                    };
                     let Ok(ref ok) = response;
                     finish(&context, &method, ok, started);
                     response
