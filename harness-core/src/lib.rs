@@ -10,3 +10,9 @@ pub mod protos;
 pub mod runtime;
 pub mod spec;
 pub mod validate;
+
+/// How long the outputs may drain after the first SIGINT/SIGTERM before they are cut off:
+/// 30 seconds. The runtime uses it, and `harness kube-gen` derives the pod's
+/// `terminationGracePeriodSeconds` from it; it lives outside the `runtime` feature so the
+/// command line reads the same value without building the runtime.
+pub const DEFAULT_GRACE_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);

@@ -24,7 +24,7 @@ use super::context::{Context, LABEL_VERSION};
 use super::resources;
 
 /// How long the runtime drains in-flight work after SIGTERM, at most, by default.
-pub const RUNTIME_DRAIN_SECONDS: i64 = 30;
+pub const RUNTIME_DRAIN_SECONDS: i64 = harness_core::DEFAULT_GRACE_PERIOD.as_secs() as i64;
 /// Time after the drain for closing input wires and flushing logs, metrics and traces.
 pub const SHUTDOWN_MARGIN_SECONDS: i64 = 5;
 /// Kubernetes waits this long after SIGTERM before SIGKILL: the drain, then the margin.

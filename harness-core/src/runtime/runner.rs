@@ -16,9 +16,7 @@ use super::wire::{BoxError, Shutdown, write_chain};
 use super::wiring::{Inputs, Outputs, RetryPolicy, Wiring};
 use crate::config;
 
-/// How long the outputs may drain after the first SIGINT/SIGTERM before they are cut off:
-/// 30 seconds. `harness kube-gen` derives the pod's `terminationGracePeriodSeconds` from it.
-pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+pub use crate::DEFAULT_GRACE_PERIOD;
 
 /// Upper bound of closing one input wire.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
