@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use prost::Message as _;
+
 const WELL_KNOWN: &[&str] = &[
     "google/protobuf/any.proto",
     "google/protobuf/api.proto",
@@ -46,7 +48,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .copied()
             .chain(bundled.iter().map(String::as_str)),
     )?;
-    let out = PathBuf::from(std::env::var("OUT_DIR")?).join("bundled.binpb");
-    std::fs::write(out, compiler.encode_file_descriptor_set())?;
+    // The index gives each file's byte range in the set: the entries of a file and its
+    // imports, concatenated, are again a valid set.
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let set = compiler.encode_file_descriptor_set();
+    let mut index = String::from("&[\n");
+    let mut rest = set.as_slice();
+    while !rest.is_empty() {
+        let start = set.len() - rest.len();
+        let (tag, wire_type) = prost::encoding::decode_key(&mut rest)?;
+        if tag != 1 || wire_type != prost::encoding::WireType::LengthDelimited {
+            return Err("unexpected field in the descriptor set".into());
+        }
+        let len = usize::try_from(prost::encoding::decode_varint(&mut rest)?)?;
+        let file = prost_types::FileDescriptorProto::decode(&rest[..len])?;
+        rest = &rest[len..];
+        index.push_str(&format!(
+            "    BundledFile {{ name: {:?}, imports: &{:?}, entry: {start}..{} }},\n",
+            file.name(),
+            file.dependency,
+            set.len() - rest.len()
+        ));
+    }
+    index.push_str("]\n");
+    std::fs::write(out.join("bundled.binpb"), set)?;
+    std::fs::write(out.join("bundled_index.rs"), index)?;
     Ok(())
 }

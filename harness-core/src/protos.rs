@@ -9,7 +9,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use prost_reflect::DescriptorPool;
-use protox::file::{ChainFileResolver, DescriptorSetFileResolver, IncludeFileResolver};
+use protox::file::{
+    ChainFileResolver, DescriptorSetFileResolver, FileResolver as _, IncludeFileResolver,
+};
 
 /// Every bundled proto, by import name.
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -66,6 +68,21 @@ pub const BUNDLED: &[(&str, &str)] = &[
 /// The bundled protos and the well-known types, compiled by `build.rs`.
 const BUNDLED_DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundled.binpb"));
 
+/// One file of [`BUNDLED_DESCRIPTORS`]: its import name, its direct imports, and the
+/// byte range of its entry in the set.
+struct BundledFile {
+    name: &'static str,
+    imports: &'static [&'static str],
+    entry: std::ops::Range<usize>,
+}
+
+/// Every file of [`BUNDLED_DESCRIPTORS`], in set order (imports before importers).
+const BUNDLED_INDEX: &[BundledFile] = include!(concat!(env!("OUT_DIR"), "/bundled_index.rs"));
+
+fn bundled_index(name: &str) -> Option<usize> {
+    BUNDLED_INDEX.iter().position(|file| file.name == name)
+}
+
 /// Serves the bundled protos and the well-known types to protox, as descriptors
 /// compiled at build time: nothing bundled is parsed at run time.
 fn bundled_resolver() -> DescriptorSetFileResolver {
@@ -114,8 +131,16 @@ pub struct Compiled {
 /// Bundled files come first, so `harness/wire.proto` always means the one this build
 /// enforces; then the `includes` in order, then the proto's own directory.
 pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileError> {
+    match compile_on_bundled(proto, includes) {
+        Some(compiled) => Ok(compiled),
+        None => compile_with_protox(proto, includes),
+    }
+}
+
+/// The directories a proto's own name and disk imports are looked up in: `includes` in
+/// order, then the proto's own directory.
+fn disk_resolver(proto: &Path, includes: &[PathBuf]) -> ChainFileResolver {
     let mut resolver = ChainFileResolver::new();
-    resolver.add(bundled_resolver());
     for include in includes {
         resolver.add(IncludeFileResolver::new(include.clone()));
     }
@@ -124,6 +149,90 @@ pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileEr
         _ => PathBuf::from("."),
     };
     resolver.add(IncludeFileResolver::new(parent));
+    resolver
+}
+
+/// The common case, about a third cheaper than protox: a proto that parses, links and
+/// imports bundled files only. It is parsed, and one pool is built from it and the
+/// embedded entries of its imports; protox would decode the whole embedded set and add
+/// the imports one by one. `None` for anything else (a parse or link error, an import from
+/// disk, a shadowed name): protox then compiles it, with its diagnostics.
+fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
+    let resolver = disk_resolver(proto, includes);
+    let name = resolver
+        .resolve_path(proto)
+        .or_else(|| relative_name(proto))?;
+    if bundled_index(&name).is_some() {
+        return None;
+    }
+    let file = resolver.open_file(&name).ok()?;
+    let path = file.path()?.to_path_buf();
+    if !same_path(&path, proto) {
+        return None;
+    }
+    let descriptor = prost_types::FileDescriptorProto::from(file);
+
+    let mut order = Vec::new();
+    for (i, import) in descriptor.dependency.iter().enumerate() {
+        if descriptor.dependency[..i].contains(import) {
+            return None;
+        }
+        add_with_imports(bundled_index(import)?, &mut order);
+    }
+    let mut set = Vec::with_capacity(order.iter().map(|&i| BUNDLED_INDEX[i].entry.len()).sum());
+    for &i in &order {
+        set.extend_from_slice(&BUNDLED_DESCRIPTORS[BUNDLED_INDEX[i].entry.clone()]);
+    }
+    let mut pool = DescriptorPool::decode(set.as_slice()).ok()?;
+    pool.add_file_descriptor_proto(descriptor).ok()?;
+    Some(Compiled {
+        pool,
+        file_name: name,
+        disk_files: vec![path],
+    })
+}
+
+/// Appends bundled file `index` after its imports (depth first, in declaration order, as
+/// protox orders them), each once.
+fn add_with_imports(index: usize, order: &mut Vec<usize>) {
+    if order.contains(&index) {
+        return;
+    }
+    for import in BUNDLED_INDEX[index].imports {
+        if let Some(import) = bundled_index(import) {
+            add_with_imports(import, order);
+        }
+    }
+    order.push(index);
+}
+
+/// A relative path of plain components as an import name (`protos/kirk.proto`).
+fn relative_name(path: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::Normal(part) => parts.push(part.to_str()?),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Path equality up to `.` components, as protox compares them.
+fn same_path(a: &Path, b: &Path) -> bool {
+    fn plain(path: &Path) -> impl Iterator<Item = std::path::Component<'_>> {
+        path.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+    }
+    plain(a).eq(plain(b))
+}
+
+/// Compiles with protox: every case, and the diagnostics of a proto that does not compile.
+fn compile_with_protox(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileError> {
+    let mut resolver = ChainFileResolver::new();
+    resolver.add(bundled_resolver());
+    resolver.add(disk_resolver(proto, includes));
 
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true);
@@ -202,6 +311,115 @@ mod tests {
         let mut sources: Vec<&str> = BUNDLED.iter().map(|(name, _)| *name).collect();
         sources.sort();
         assert_eq!(compiled, sources);
+    }
+
+    /// Every service proto of the repository (all import bundled files only).
+    fn repository_protos() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut protos = Vec::new();
+        for dir in [
+            "generators/tests/fixtures",
+            "generators/tests/golden/inputs",
+        ] {
+            for entry in fs::read_dir(root.join(dir)).unwrap() {
+                protos.push(entry.unwrap().path());
+            }
+        }
+        for entry in fs::read_dir(root.join("examples")).unwrap() {
+            let dir = entry.unwrap().path().join("proto");
+            if dir.is_dir() {
+                for entry in fs::read_dir(dir).unwrap() {
+                    protos.push(entry.unwrap().path());
+                }
+            }
+        }
+        protos.retain(|path| path.extension().is_some_and(|ext| ext == "proto"));
+        assert!(protos.len() >= 8, "{protos:?}");
+        protos
+    }
+
+    #[test]
+    fn the_bundled_path_builds_what_protox_builds() {
+        for proto in repository_protos() {
+            let fast = compile_on_bundled(&proto, &[])
+                .unwrap_or_else(|| panic!("{} took the protox path", proto.display()));
+            let protox = compile_with_protox(&proto, &[]).unwrap();
+            assert_eq!(
+                fast.pool.encode_to_vec(),
+                protox.pool.encode_to_vec(),
+                "{}",
+                proto.display()
+            );
+            assert_eq!(fast.file_name, protox.file_name);
+            assert_eq!(fast.disk_files, protox.disk_files);
+        }
+    }
+
+    #[test]
+    fn protos_beyond_the_bundled_path_still_compile() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = dir.path().join("service.proto");
+        // An import from disk.
+        fs::write(
+            dir.path().join("common.proto"),
+            "syntax = \"proto3\";\npackage common;\nmessage Greeting { string text = 1; }\n",
+        )
+        .unwrap();
+        fs::write(
+            &service,
+            "syntax = \"proto3\";\nimport \"common.proto\";\nimport \"harness/wire.proto\";\n\
+             message Configuration { common.Greeting greeting = 1; }\n",
+        )
+        .unwrap();
+        assert!(compile_on_bundled(&service, &[]).is_none());
+        let compiled = compile(&service, &[]).unwrap();
+        assert!(
+            compiled
+                .pool
+                .get_message_by_name("common.Greeting")
+                .is_some()
+        );
+        assert_eq!(compiled.disk_files.len(), 2);
+
+        // A proto that parses but does not link: protox reports it.
+        fs::write(
+            &service,
+            "syntax = \"proto3\";\nimport \"harness/wire.proto\";\n\
+             message Configuration {\n  harness.nope.Thing thing = 1;\n}\n",
+        )
+        .unwrap();
+        assert!(compile_on_bundled(&service, &[]).is_none());
+        let err = compile(&service, &[]).unwrap_err().to_string();
+        assert!(err.starts_with("service.proto:4:3: "), "{err}");
+        assert!(err.contains("harness.nope.Thing"), "{err}");
+
+        // A name shadowed by an include that comes first: the bundled path steps aside.
+        let first = dir.path().join("first");
+        fs::create_dir(&first).unwrap();
+        fs::write(first.join("service.proto"), "syntax = \"proto3\";\n").unwrap();
+        fs::write(&service, "syntax = \"proto3\";\n").unwrap();
+        assert!(compile_on_bundled(&service, std::slice::from_ref(&first)).is_none());
+        let err = compile(&service, &[first]).unwrap_err().to_string();
+        assert!(err.contains("shadowed"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_are_named_like_protox_names_them() {
+        assert_eq!(
+            relative_name(Path::new("kirk.proto")).unwrap(),
+            "kirk.proto"
+        );
+        assert_eq!(
+            relative_name(Path::new("./proto/kirk.proto")).unwrap(),
+            "proto/kirk.proto"
+        );
+        assert!(relative_name(Path::new("../kirk.proto")).is_none());
+        assert!(relative_name(Path::new("/abs/kirk.proto")).is_none());
+        assert!(same_path(
+            Path::new("./a/b.proto"),
+            Path::new("a/./b.proto")
+        ));
+        assert!(!same_path(Path::new("a/b.proto"), Path::new("b.proto")));
     }
 
     #[test]
