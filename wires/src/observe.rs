@@ -15,7 +15,7 @@ use http_body::{Body, Frame, SizeHint};
 use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 
-use crate::telemetry::{self, Red, TRACEPARENT};
+use crate::telemetry::{self, Red, TRACEPARENT_HEADER};
 
 #[cfg(feature = "grpc-server")]
 static SERVER: LazyLock<Red> = LazyLock::new(|| Red::new("grpc_server", "gRPC calls served"));
@@ -256,7 +256,7 @@ where
         use opentelemetry::context::FutureExt as _;
         let parent = request
             .headers()
-            .get(TRACEPARENT)
+            .get(TRACEPARENT_HEADER)
             .and_then(|value| value.to_str().ok());
         let call = Call::new(&SERVER, request.uri().path(), SpanKind::Server, parent);
         let context = call.context.clone().unwrap_or_default();
@@ -302,7 +302,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for TracedChannel {
         if let Some(value) = telemetry::outgoing_traceparent(call.context.as_ref())
             .and_then(|value| HeaderValue::from_str(&value).ok())
         {
-            request.headers_mut().insert(TRACEPARENT, value);
+            request.headers_mut().insert(TRACEPARENT_HEADER, value);
         }
         let future = tower::Service::call(&mut self.inner, request);
         Box::pin(async move {

@@ -27,6 +27,9 @@ use prometheus_client::registry::Registry;
 /// Name of the W3C trace-context header.
 pub const TRACEPARENT: &str = "traceparent";
 
+/// [`TRACEPARENT`] as an HTTP header name, which looks up without parsing the name.
+pub const TRACEPARENT_HEADER: http::HeaderName = http::HeaderName::from_static(TRACEPARENT);
+
 /// Upper bounds of the duration histograms, in seconds.
 pub const DURATION_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -183,25 +186,52 @@ impl Red {
 
     /// Counts one operation with `labels`, failed or not, and its duration.
     pub fn record(&self, labels: Labels, error: bool, elapsed: Duration) {
-        if error {
-            self.errors.get_or_create(&labels).inc();
+        self.series(&labels).record(error, elapsed);
+    }
+
+    /// The instruments of one label set, to keep where the same labels recur: recording
+    /// on them costs no label hashing and no lookup.
+    pub fn series(&self, labels: &Labels) -> Series {
+        Series {
+            requests: self.requests.get_or_create_owned(labels),
+            duration: self.duration.get_or_create_owned(labels),
+            errors: self.errors.clone(),
+            labels: labels.clone(),
         }
-        self.duration
-            .get_or_create(&labels)
-            .observe(elapsed.as_secs_f64());
-        self.requests.get_or_create_owned(&labels).inc();
     }
 }
 
-/// An HTTP method as a label, without allocating for the standard ones.
-pub fn method_label(method: &http::Method) -> Cow<'static, str> {
+/// The instruments of one label set of a [`Red`]. Its error series appears with the
+/// first error, as with [`Red::record`].
+#[derive(Clone, Debug)]
+pub struct Series {
+    requests: Counter,
+    duration: Histogram,
+    errors: Family<Labels, Counter>,
+    labels: Labels,
+}
+
+impl Series {
+    /// Counts one operation, failed or not, and its duration.
+    pub fn record(&self, error: bool, elapsed: Duration) {
+        if error {
+            self.errors.get_or_create(&self.labels).inc();
+        }
+        self.duration.observe(elapsed.as_secs_f64());
+        self.requests.inc();
+    }
+}
+
+/// An HTTP method as a label: the standard ones by name, any other as `_OTHER` (as the
+/// OpenTelemetry conventions say), so that clients cannot grow the series without bound.
+pub fn method_label(method: &http::Method) -> &'static str {
     const STANDARD: [&str; 9] = [
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
     ];
-    match STANDARD.iter().find(|name| **name == method.as_str()) {
-        Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(method.as_str().to_owned()),
-    }
+    STANDARD
+        .iter()
+        .find(|name| **name == method.as_str())
+        .unwrap_or(&"_OTHER")
 }
 
 /// An HTTP status code as a label, without allocating for the common ones.

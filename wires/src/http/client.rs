@@ -17,7 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 
-use crate::telemetry::{self, Red, TRACEPARENT};
+use crate::telemetry::{self, Red, TRACEPARENT_HEADER};
 
 /// Time allowed to connect when the configuration sets none.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -186,7 +186,7 @@ impl Client {
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref())
             .and_then(|value| HeaderValue::from_str(&value).ok())
         {
-            parts.headers.insert(TRACEPARENT, value);
+            parts.headers.insert(TRACEPARENT_HEADER, value);
         }
         let request = Request::from_parts(parts, Full::new(body));
         let exchange = async {
@@ -252,7 +252,7 @@ impl Client {
         if telemetry::metrics_on() {
             METRICS.record(
                 vec![
-                    ("method", telemetry::method_label(method)),
+                    ("method", Cow::Borrowed(telemetry::method_label(method))),
                     ("peer", self.inner.peer.clone()),
                     ("status", status),
                 ],

@@ -1,0 +1,185 @@
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::future::RouteFuture;
+use harness::proto::harness::http::Server as ServerConfig;
+use harness::runtime::{OutputWire, Shutdown, WireError};
+use opentelemetry::context::{FutureExt as _, WithContext};
+use opentelemetry::trace::TraceContextExt as _;
+use tower::Service;
+
+use crate::telemetry::{self, TRACEPARENT_HEADER};
+
+/// The path of the health check.
+pub const HEALTH_PATH: &str = "/_/health";
+
+/// An HTTP server (HTTP/1.1 and h2c) serving an axum [`Router`], configured by
+/// `harness.http.Server`.
+///
+/// `GET /_/health` answers `200 OK` when the request's host is internal (no `Host`,
+/// `localhost` or an IP address: a probe or a sidecar), as harness does; requests to a
+/// public name reach the application. It answers `503 Service Unavailable` while a
+/// required input wire is down (see `harness::runtime::health`). On shutdown it stops
+/// accepting, lets in-flight requests finish and closes idle connections.
+///
+/// Every request runs in a server span, child of the W3C `traceparent` it carries (with
+/// `tracing::Otlp`), and counts in the `http_server_*` metrics by method, route template
+/// and status (with `metrics::Prometheus`); client wires called while serving it make
+/// child spans. Requests that match no route count with the route `""`; methods outside
+/// the standard nine count as `_OTHER`.
+///
+/// ```
+/// use axum::routing::get;
+/// let server = harness_wires::http::Server::new(axum::Router::new().route("/", get(|| async { "hi" })));
+/// # let _ = server;
+/// ```
+pub struct Server {
+    router: Router,
+    observed: bool,
+}
+
+impl Server {
+    pub fn new(router: Router) -> Self {
+        // Instrumented after routing, where the route template is known; only when
+        // metrics or tracing is on (those wires connect before `setup` builds this), since
+        // it costs every request.
+        let observed = telemetry::metrics_on() || telemetry::tracing_on();
+        let router = if observed {
+            router.layer(super::observe::ObserveLayer)
+        } else {
+            router
+        };
+        // Turns the handlers into routes once: a router called as a service without this
+        // (axum's own `serve` does it) makes each request's route afresh.
+        let router = router.with_state(());
+        Server { router, observed }
+    }
+
+    /// The service this server runs: the health check in front of the instrumented
+    /// application. For tests in-process, with `tower::ServiceExt::oneshot`.
+    pub fn into_service(self) -> ServerService {
+        ServerService {
+            router: self.router,
+            observed: self.observed,
+        }
+    }
+}
+
+impl OutputWire<ServerConfig> for Server {
+    async fn serve(self, config: ServerConfig, shutdown: Shutdown) -> Result<(), WireError> {
+        let listener = crate::net::bind(config.bind.as_ref()).await?;
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "http server listening");
+        }
+        axum::serve(
+            listener,
+            axum::ServiceExt::into_make_service(self.into_service()),
+        )
+        .with_graceful_shutdown(shutdown.requested())
+        .await
+        .map_err(WireError::other)
+    }
+}
+
+/// The application behind the health check (see [`Server::into_service`]).
+#[derive(Clone)]
+pub struct ServerService {
+    router: Router,
+    observed: bool,
+}
+
+impl Service<Request> for ServerService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = ServerFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        <Router as Service<Request>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request.uri().path() == HEALTH_PATH && is_internal(&request) {
+            return ServerFuture::Health {
+                response: Some(health()),
+            };
+        }
+        // Without tracing, a caller's trace context is still passed on by the client
+        // wires the application calls.
+        if !self.observed
+            && let Some(remote) = request
+                .headers()
+                .get(TRACEPARENT_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(telemetry::parse_traceparent)
+        {
+            let context = opentelemetry::Context::new().with_remote_span_context(remote);
+            return ServerFuture::InContext {
+                inner: self.router.call(request).with_context(context),
+            };
+        }
+        ServerFuture::App {
+            inner: self.router.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`ServerService`].
+    #[project = ServerFutureProj]
+    pub enum ServerFuture {
+        Health { response: Option<Response> },
+        App { #[pin] inner: RouteFuture<Infallible> },
+        InContext { #[pin] inner: WithContext<RouteFuture<Infallible>> },
+    }
+}
+
+impl Future for ServerFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            ServerFutureProj::Health { response } => {
+                Poll::Ready(Ok(response.take().expect("polled after completion")))
+            }
+            ServerFutureProj::App { inner } => inner.poll(cx),
+            ServerFutureProj::InContext { inner } => inner.poll(cx),
+        }
+    }
+}
+
+fn health() -> Response {
+    let (status, text) = match harness::runtime::health::not_ready() {
+        None => (StatusCode::OK, "OK".to_owned()),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}"),
+        ),
+    };
+    let mut response = Response::new(axum::body::Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn is_internal(request: &Request) -> bool {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| {
+            request
+                .uri()
+                .authority()
+                .map(|authority| authority.as_str())
+        });
+    crate::net::is_internal_host(host)
+}
