@@ -40,34 +40,30 @@ pub const HEALTH_PATH: &str = "/_/health";
 /// # let _ = server;
 /// ```
 pub struct Server {
-    router: Router,
-    observed: bool,
+    service: ServerService,
 }
 
 impl Server {
     pub fn new(router: Router) -> Self {
-        // Instrumented after routing, where the route template is known; only when
-        // metrics or tracing is on (those wires connect before `setup` builds this), since
-        // it costs every request.
-        let observed = telemetry::metrics_on() || telemetry::tracing_on();
-        let router = if observed {
-            router.layer(super::observe::ObserveLayer)
-        } else {
-            router
-        };
-        // Turns the handlers into routes once: a router called as a service without this
-        // (axum's own `serve` does it) makes each request's route afresh.
-        let router = router.with_state(());
-        Server { router, observed }
+        // Two versions of the application: instrumented after routing (where the route
+        // template is known) and plain, chosen per request, because `metrics::Prometheus`
+        // may turn metrics on only when it starts serving, after `setup` built this.
+        // `with_state` turns the handlers into routes once: a router called as a service
+        // without it (axum's own `serve` does it) makes each request's route afresh.
+        let observed = router
+            .clone()
+            .layer(super::observe::ObserveLayer)
+            .with_state(());
+        let plain = router.with_state(());
+        Server {
+            service: ServerService { plain, observed },
+        }
     }
 
-    /// The service this server runs: the health check in front of the instrumented
-    /// application. For tests in-process, with `tower::ServiceExt::oneshot`.
+    /// The service this server runs: the health check in front of the application. For
+    /// tests in-process, with `tower::ServiceExt::oneshot`.
     pub fn into_service(self) -> ServerService {
-        ServerService {
-            router: self.router,
-            observed: self.observed,
-        }
+        self.service
     }
 }
 
@@ -90,8 +86,8 @@ impl OutputWire<ServerConfig> for Server {
 /// The application behind the health check (see [`Server::into_service`]).
 #[derive(Clone)]
 pub struct ServerService {
-    router: Router,
-    observed: bool,
+    plain: Router,
+    observed: Router,
 }
 
 impl Service<Request> for ServerService {
@@ -100,7 +96,8 @@ impl Service<Request> for ServerService {
     type Future = ServerFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        <Router as Service<Request>>::poll_ready(&mut self.router, cx)
+        // A router is always ready.
+        <Router as Service<Request>>::poll_ready(&mut self.plain, cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
@@ -109,22 +106,26 @@ impl Service<Request> for ServerService {
                 response: Some(health()),
             };
         }
+        if telemetry::metrics_on() || telemetry::tracing_on() {
+            return ServerFuture::App {
+                inner: self.observed.call(request),
+            };
+        }
         // Without tracing, a caller's trace context is still passed on by the client
         // wires the application calls.
-        if !self.observed
-            && let Some(remote) = request
-                .headers()
-                .get(TRACEPARENT_HEADER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(telemetry::parse_traceparent)
+        if let Some(remote) = request
+            .headers()
+            .get(TRACEPARENT_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(telemetry::parse_traceparent)
         {
             let context = opentelemetry::Context::new().with_remote_span_context(remote);
             return ServerFuture::InContext {
-                inner: self.router.call(request).with_context(context),
+                inner: self.plain.call(request).with_context(context),
             };
         }
         ServerFuture::App {
-            inner: self.router.call(request),
+            inner: self.plain.call(request),
         }
     }
 }
