@@ -301,7 +301,8 @@ type Handler = Arc<
 ///
 /// A failing or panicking handler never stops the service. On shutdown it stops taking
 /// messages and waits for the running handlers (bounded by the runner's grace period);
-/// JetStream messages received but not handled are redelivered after `ack_wait`.
+/// JetStream messages fetched but not yet handed to the handler are given back (nak) for
+/// immediate redelivery.
 ///
 /// ```ignore
 /// let orders = harness_wires::nats::Subscriber::new(&wires.nats, |message| async move {
@@ -404,6 +405,15 @@ impl OutputWire<SubscriberConfig> for Subscriber {
                 None => break Err(WireError::other(format!("subscription to {subject} ended"))),
             }
         };
+        // JetStream messages the pull stream already holds go back at once, rather than
+        // after `ack_wait`, so that another instance takes them now.
+        while let Some(Some(delivery)) = deliveries.next().now_or_never() {
+            if let Ok(Delivery::JetStream(message)) = delivery
+                && let Err(e) = message.ack_with(AckKind::Nak(None)).await
+            {
+                tracing::warn!(subject = &*subject, "nats: nak at shutdown: {e}");
+            }
+        }
         drop(deliveries);
         if !running.is_empty() {
             tracing::info!(

@@ -236,3 +236,85 @@ async fn an_unreachable_nats_is_a_retryable_start_error() {
     assert!(error.to_string().contains("127.0.0.1:1"), "{error}");
     assert!(!error.to_string().contains("secret"), "{error}");
 }
+
+/// Messages the subscriber fetched but had not started when shutdown came are given back
+/// at once (nak), not after `ack_wait`: a subscriber started next gets them promptly.
+#[tokio::test]
+async fn jetstream_messages_fetched_but_not_started_go_back_at_shutdown() {
+    let nats = publisher(true).await;
+    let subject = unique("harness.test.jsback");
+    let stream = unique("HARNESS_TEST_BACK");
+    let context = nats.jetstream();
+    context
+        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
+            name: stream.clone(),
+            subjects: vec![subject.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for i in 1..=8 {
+        nats.publish(subject.clone(), format!("order-{i}"))
+            .await
+            .unwrap();
+    }
+    let config = SubscriberConfig {
+        subject: subject.clone(),
+        max_concurrency: 2,
+        jetstream: Some(JetStream {
+            stream: stream.clone(),
+            durable: "harness-test".into(),
+            // Far longer than the test waits: only a nak brings a message back in time.
+            ack_wait: Some(harness::prost_types::Duration {
+                seconds: 120,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+
+    // The first subscriber holds its first two messages until shutdown is requested.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (release_tx, release_rx) = tokio::sync::watch::channel(false);
+    let first = Subscriber::new(&nats, move |message| {
+        let tx = tx.clone();
+        let mut release = release_rx.clone();
+        async move {
+            tx.send(String::from_utf8(message.payload.to_vec()).unwrap())
+                .unwrap();
+            release.wait_for(|go| *go).await.unwrap();
+            Ok::<(), String>(())
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let serving = tokio::spawn(first.serve(config.clone(), shutdown));
+    let started = receive(&mut rx, 2).await;
+    // Let the pull stream fetch ahead while both handlers are busy.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    trigger.trigger();
+    release_tx.send(true).unwrap();
+    serving.await.unwrap().unwrap();
+
+    // The next subscriber gets the other six well before ack_wait.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let second = Subscriber::new(&nats, move |message| {
+        let tx = tx.clone();
+        async move {
+            tx.send(String::from_utf8(message.payload.to_vec()).unwrap())
+                .unwrap();
+            Ok::<(), String>(())
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let serving = tokio::spawn(second.serve(config, shutdown));
+    let mut rest = receive(&mut rx, 6).await;
+    rest.extend(started);
+    rest.sort();
+    let mut all: Vec<String> = (1..=8).map(|i| format!("order-{i}")).collect();
+    all.sort();
+    assert_eq!(rest, all);
+    trigger.trigger();
+    serving.await.unwrap().unwrap();
+    context.delete_stream(&stream).await.unwrap();
+}
