@@ -20,7 +20,8 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the example services (once per test binary) and returns the path of `name`.
+/// Builds the example services (once per test binary, always the same set, so that the
+/// next test binary's build finds them built) and returns the path of `name`.
 pub fn binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
@@ -36,6 +37,8 @@ pub fn binary(name: &str) -> PathBuf {
                 "scotty",
                 "-p",
                 "kirk",
+                "-p",
+                "uhura",
             ])
             .stderr(Stdio::inherit())
             .output()
@@ -156,6 +159,12 @@ impl Service {
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    /// SIGTERM, then [`Service::wait`].
+    pub fn stop(self) -> Exit {
+        self.signal("TERM");
+        self.wait()
     }
 
     /// Waits for the process to exit (a generous bound guards against a hang; it is not

@@ -345,14 +345,15 @@ pub fn server_context(
     attributes: impl FnOnce() -> Vec<KeyValue>,
 ) -> Context {
     let remote = traceparent.and_then(parse_traceparent);
-    let Some(tracer) = tracer() else {
-        return match remote {
-            Some(remote) => Context::new().with_remote_span_context(remote),
-            None => Context::new(),
-        };
+    let untraced = |remote: Option<SpanContext>| match remote {
+        Some(remote) => Context::new().with_remote_span_context(remote),
+        None => Context::new(),
     };
-    // The sampling decision first: an unsampled request costs no SDK call, no name and no
-    // attributes.
+    if !tracing_on() {
+        return untraced(remote);
+    }
+    // The sampling decision first: an unsampled request costs no SDK call, no tracer
+    // lookup, no name and no attributes.
     let sampled = match &remote {
         Some(remote) => remote.is_sampled(),
         None => sample_root(),
@@ -360,6 +361,9 @@ pub fn server_context(
     if !sampled {
         return unsampled(remote.map(|remote| remote.trace_id()));
     }
+    let Some(tracer) = tracer() else {
+        return untraced(remote);
+    };
     let root = remote.is_none();
     let parent = match remote {
         Some(remote) => Context::new().with_remote_span_context(remote),

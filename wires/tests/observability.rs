@@ -5,12 +5,11 @@
 
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use harness_tests::{Service, free_port};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -18,126 +17,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::trace::v1::Span;
-
-/// Builds the examples once and returns the path of `name`.
-fn binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| {
-        let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let output = Command::new(cargo)
-            .current_dir(workspace)
-            .args([
-                "build",
-                "--message-format=json",
-                "-p",
-                "kirk",
-                "-p",
-                "scotty",
-                "-p",
-                "uhura",
-            ])
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("cargo runs");
-        assert!(output.status.success(), "building the examples failed");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter_map(|message| {
-                let executable = message.get("executable")?.as_str()?.to_owned();
-                let name = message.get("target")?.get("name")?.as_str()?.to_owned();
-                Some((name, PathBuf::from(executable)))
-            })
-            .collect()
-    });
-    built
-        .iter()
-        .find(|(built, _)| built == name)
-        .map(|(_, path)| path.clone())
-        .unwrap_or_else(|| panic!("no binary {name}"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A service process, stopped with SIGTERM (so that it flushes its spans) when dropped.
-struct Service {
-    name: &'static str,
-    child: Child,
-    stderr: tempfile::NamedTempFile,
-    _dir: tempfile::TempDir,
-}
-
-impl Service {
-    fn start(name: &'static str, files: &[(&str, String)], args: &[&str]) -> Service {
-        let dir = tempfile::tempdir().unwrap();
-        for (file, text) in files {
-            std::fs::write(dir.path().join(file), text).unwrap();
-        }
-        let stderr = tempfile::NamedTempFile::new().unwrap();
-        let child = Command::new(binary(name))
-            .current_dir(dir.path())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr.reopen().unwrap())
-            .spawn()
-            .unwrap();
-        Service {
-            name,
-            child,
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
-    }
-
-    fn wait_listening(&mut self, port: u16) {
-        for _ in 0..600 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("{} exited with {status}:\n{}", self.name, self.log());
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("{} never listened on {port}:\n{}", self.name, self.log());
-    }
-
-    /// SIGTERM, then the exit status (bounded wait).
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..600 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("{} did not stop:\n{}", self.name, self.log());
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// `GET path` over HTTP/1.1 with extra headers: (status, body).
 fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -268,8 +147,8 @@ fn one_request_through_kirk_and_scotty_is_one_trace_and_counted() {
          console: {{level: INFO}}\n\
          metrics: {{prefix: kirk, bind: {{host: 127.0.0.1, port: {kirk_metrics}}}}}\n{tracing}"
     );
-    let mut scotty = Service::start("scotty", &[("scotty.yaml", scotty_yaml)], &["scotty.yaml"]);
-    let mut kirk = Service::start("kirk", &[("kirk.yaml", kirk_yaml)], &["kirk.yaml"]);
+    let mut scotty = Service::start("scotty", &[("scotty.yaml", &scotty_yaml)], &["scotty.yaml"]);
+    let mut kirk = Service::start("kirk", &[("kirk.yaml", &kirk_yaml)], &["kirk.yaml"]);
     scotty.wait_listening(scotty_port);
     kirk.wait_listening(kirk_port);
     scotty.wait_listening(scotty_metrics);
@@ -280,7 +159,13 @@ fn one_request_through_kirk_and_scotty_is_one_trace_and_counted() {
     let caller_span = "00f067aa0ba902b7";
     let traceparent = format!("00-{trace_id}-{caller_span}-01");
     let (status, body) = http_get(kirk_port, "/beam/Uhura", &[("traceparent", &traceparent)]);
-    assert_eq!(status, 200, "{body}\n{}\n{}", kirk.log(), scotty.log());
+    assert_eq!(
+        status,
+        200,
+        "{body}\n{}\n{}",
+        kirk.stderr(),
+        scotty.stderr()
+    );
     assert!(body.contains("Aye, Uhura is aboard"), "{body}");
     // An unsampled request: no span at all (ratio 0, no parent).
     let (status, _) = http_get(kirk_port, "/beam/Sulu", &[]);
@@ -366,8 +251,10 @@ fn one_request_through_kirk_and_scotty_is_one_trace_and_counted() {
     );
 
     // Stopping flushes the spans.
-    assert!(kirk.stop().success(), "{}", kirk.log());
-    assert!(scotty.stop().success(), "{}", scotty.log());
+    let exit = kirk.stop();
+    assert!(exit.status.success(), "{}", exit.stderr);
+    let exit = scotty.stop();
+    assert!(exit.status.success(), "{}", exit.stderr);
     let mut spans = Vec::new();
     for _ in 0..200 {
         spans = receiver.spans.lock().unwrap().clone();
@@ -431,7 +318,7 @@ fn uhura_hails_through_the_scheduler_nats_and_redis() {
          server: {{bind: {{host: 127.0.0.1, port: {port}}}}}\n\
          metrics: {{prefix: uhura, bind: {{host: 127.0.0.1, port: {metrics_port}}}}}\n"
     );
-    let mut uhura = Service::start("uhura", &[("uhura.yaml", yaml)], &["uhura.yaml"]);
+    let mut uhura = Service::start("uhura", &[("uhura.yaml", &yaml)], &["uhura.yaml"]);
     uhura.wait_listening(port);
     let mut log = String::new();
     for _ in 0..300 {
@@ -446,7 +333,7 @@ fn uhura_hails_through_the_scheduler_nats_and_redis() {
     assert!(
         log.contains("hailing frequencies open"),
         "{log}\n{}",
-        uhura.log()
+        uhura.stderr()
     );
     let (_, metrics) = http_get(metrics_port, "/metrics", &[]);
     let counts: HashMap<&str, Option<f64>> = [
@@ -480,7 +367,8 @@ fn uhura_hails_through_the_scheduler_nats_and_redis() {
     for (name, count) in &counts {
         assert!(count.is_some_and(|n| n >= 1.0), "{name}: {metrics}");
     }
-    assert!(uhura.stop().success(), "{}", uhura.log());
+    let exit = uhura.stop();
+    assert!(exit.status.success(), "{}", exit.stderr);
 }
 
 /// Redis unreachable at start: the runner retries, then one line and exit 1.
@@ -496,23 +384,10 @@ fn uhura_without_redis_stops_after_bounded_retries() {
          server: {{bind: {{host: 127.0.0.1, port: {port}}}}}\n",
         free_port()
     );
-    let mut uhura = Service::start("uhura", &[("uhura.yaml", yaml)], &["uhura.yaml"]);
-    let mut status = None;
-    for _ in 0..1200 {
-        if let Some(exit) = uhura.child.try_wait().unwrap() {
-            status = Some(exit);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let status = status.expect("uhura gave up");
-    assert_eq!(status.code(), Some(1), "{}", uhura.log());
-    let log = uhura.log();
-    let last = log
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or_default();
+    let uhura = Service::start("uhura", &[("uhura.yaml", &yaml)], &["uhura.yaml"]);
+    let exit = uhura.wait();
+    assert_eq!(exit.code(), Some(1), "{}", exit.stderr);
+    let last = exit.last_line();
     assert!(
         last.starts_with("error: input wire `redis`: cannot connect to Redis at 127.0.0.1:")
             && last.ends_with("(gave up after 5 attempts)"),
