@@ -186,7 +186,13 @@ impl Red {
 
     /// Counts one operation with `labels`, failed or not, and its duration.
     pub fn record(&self, labels: Labels, error: bool, elapsed: Duration) {
-        self.series(&labels).record(error, elapsed);
+        if error {
+            self.errors.get_or_create(&labels).inc();
+        }
+        self.duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&labels).inc();
     }
 
     /// The instruments of one label set, to keep where the same labels recur: recording
