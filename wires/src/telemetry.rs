@@ -342,6 +342,14 @@ pub fn format_traceparent(context: &SpanContext) -> Option<String> {
     })
 }
 
+/// A context holding the caller's span (`traceparent`) as its remote parent, or empty.
+pub fn remote_parent(remote: Option<SpanContext>) -> Context {
+    match remote {
+        Some(remote) => Context::new().with_remote_span_context(remote),
+        None => Context::new(),
+    }
+}
+
 /// The context a server wire runs a request in: a server span, child of the remote
 /// parent (`traceparent`) when there is one; without tracing, just the remote parent, so
 /// that client wires pass it on.
@@ -351,12 +359,8 @@ pub fn server_context(
     attributes: impl FnOnce() -> Vec<KeyValue>,
 ) -> Context {
     let remote = traceparent.and_then(parse_traceparent);
-    let untraced = |remote: Option<SpanContext>| match remote {
-        Some(remote) => Context::new().with_remote_span_context(remote),
-        None => Context::new(),
-    };
     if !tracing_on() {
-        return untraced(remote);
+        return remote_parent(remote);
     }
     // The sampling decision first: an unsampled request costs no SDK call, no tracer
     // lookup, no name and no attributes.
@@ -368,13 +372,10 @@ pub fn server_context(
         return unsampled(remote.map(|remote| remote.trace_id()));
     }
     let Some(tracer) = tracer() else {
-        return untraced(remote);
+        return remote_parent(remote);
     };
     let root = remote.is_none();
-    let parent = match remote {
-        Some(remote) => Context::new().with_remote_span_context(remote),
-        None => Context::new(),
-    };
+    let parent = remote_parent(remote);
     let builder = tracer
         .span_builder(name())
         .with_kind(SpanKind::Server)

@@ -91,11 +91,7 @@ async fn health_is_503_while_a_required_redis_is_down() {
     .await
     .unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = harness_tests::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let server = harness_wires::http::Server::new(axum::Router::new());
     let serving = tokio::spawn(server.serve(

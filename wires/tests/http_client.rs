@@ -11,6 +11,7 @@ use harness::prost_types;
 use harness::proto::harness::http::{Connection, Server as ServerConfig};
 use harness::proto::harness::net::Socket;
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown, ShutdownTrigger};
+use harness_tests::free_port;
 use harness_wires::http::{Client, ClientErrorKind, Server};
 
 fn socket(port: u16) -> Option<Socket> {
@@ -18,14 +19,6 @@ fn socket(port: u16) -> Option<Socket> {
         host: "127.0.0.1".into(),
         port: port.into(),
     })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Serves `router` on a free port until the trigger fires.

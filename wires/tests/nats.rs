@@ -33,6 +33,25 @@ async fn publisher(jetstream: bool) -> Publisher {
     .unwrap()
 }
 
+/// Creates JetStream `stream` over `subject` before anything is published, so that the
+/// publishes are stored; returns the context to delete it with.
+async fn create_stream(
+    nats: &Publisher,
+    stream: &str,
+    subject: &str,
+) -> harness_wires::nats::async_nats::jetstream::Context {
+    let context = nats.jetstream();
+    context
+        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
+            name: stream.to_owned(),
+            subjects: vec![subject.to_owned()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    context
+}
+
 /// Waits for `n` messages, boundedly.
 async fn receive(rx: &mut mpsc::UnboundedReceiver<String>, n: usize) -> Vec<String> {
     let mut got = Vec::new();
@@ -142,16 +161,7 @@ async fn failed_and_panicking_handlers_get_the_message_redelivered() {
         }),
         ..Default::default()
     };
-    // Create the stream first, so the publish is stored.
-    let context = nats.jetstream();
-    context
-        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
-            name: stream.clone(),
-            subjects: vec![subject.clone()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let context = create_stream(&nats, &stream, &subject).await;
     nats.publish(subject.clone(), "order-1").await.unwrap();
     let serving = tokio::spawn(subscriber.serve(config, shutdown));
     let got = receive(&mut rx, 1).await;
@@ -168,15 +178,7 @@ async fn handlers_run_at_most_max_concurrency_at_once() {
     let nats = publisher(true).await;
     let subject = unique("harness.test.bound");
     let stream = unique("HARNESS_BOUND");
-    let context = nats.jetstream();
-    context
-        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
-            name: stream.clone(),
-            subjects: vec![subject.clone()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let context = create_stream(&nats, &stream, &subject).await;
     for i in 0..12 {
         nats.publish(subject.clone(), format!("m{i}"))
             .await
@@ -244,15 +246,7 @@ async fn jetstream_messages_fetched_but_not_started_go_back_at_shutdown() {
     let nats = publisher(true).await;
     let subject = unique("harness.test.jsback");
     let stream = unique("HARNESS_TEST_BACK");
-    let context = nats.jetstream();
-    context
-        .get_or_create_stream(harness_wires::nats::async_nats::jetstream::stream::Config {
-            name: stream.clone(),
-            subjects: vec![subject.clone()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let context = create_stream(&nats, &stream, &subject).await;
     for i in 1..=8 {
         nats.publish(subject.clone(), format!("order-{i}"))
             .await

@@ -62,11 +62,7 @@ async fn http_requests_are_exported_as_server_spans() {
     .await
     .unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = harness_tests::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let app = Router::new().route("/ships/{name}", get(|| async { "ok" }));
     let serving =

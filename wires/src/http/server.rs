@@ -11,7 +11,6 @@ use axum::routing::future::RouteFuture;
 use harness::proto::harness::http::Server as ServerConfig;
 use harness::runtime::{OutputWire, Shutdown, WireError};
 use opentelemetry::context::{FutureExt as _, WithContext};
-use opentelemetry::trace::TraceContextExt as _;
 use tower::Service;
 
 use crate::telemetry::{self, TRACEPARENT_HEADER};
@@ -119,7 +118,7 @@ impl Service<Request> for ServerService {
             .and_then(|value| value.to_str().ok())
             .and_then(telemetry::parse_traceparent)
         {
-            let context = opentelemetry::Context::new().with_remote_span_context(remote);
+            let context = telemetry::remote_parent(Some(remote));
             return ServerFuture::InContext {
                 inner: self.plain.call(request).with_context(context),
             };
