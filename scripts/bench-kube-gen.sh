@@ -3,7 +3,7 @@
 #   1. kirk, one process: wall time (hyperfine, median) and peak RSS (/usr/bin/time);
 #   2. 1,000 generated kirk configurations, one process each: total wall time and the
 #      largest peak RSS (the Python harness runs the first 50 of them: ~0.5 s each).
-# The in-process figures are the criterion bench: cargo bench -p harness-generators --bench kube_gen
+# The in-process figures are the criterion bench: cargo bench -p harness-cli --bench kube_gen
 #
 # Baseline: vmagamedov's harness 0.1.0 from PyPI in a venv ($PY_HARNESS, default
 # TARGET/bench-kube-gen/py). It needs grpcio-tools 1.48 with protobuf 3.20, whose wheels
@@ -18,13 +18,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 work="$target/bench-kube-gen"
-inputs="$root/generators/tests/golden/inputs"
+inputs="$root/generators/cli/tests/golden/inputs"
 mkdir -p "$work/configs"
 
 if [[ -n "${HARNESS_BIN:-}" ]]; then
     rust="$HARNESS_BIN"   # a release binary built beforehand
 else
-    cargo build --release --quiet -p harness-generators --bin harness
+    cargo build --release --quiet -p harness-cli --bin harness
     rust="$target/release/harness"
 fi
 

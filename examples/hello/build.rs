@@ -1,4 +1,4 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    harness_generators::codegen::Builder::new().compile("proto/hello.proto")?;
+    harness_build::compile("proto/hello.proto")?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    harness_generators::codegen::Builder::new()
+    harness_build::Builder::new()
         .service_generator(
             tonic_prost_build::configure()
                 .build_client(false)

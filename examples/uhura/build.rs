@@ -1,4 +1,4 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    harness_generators::codegen::Builder::new().compile("proto/uhura.proto")?;
+    harness_build::compile("proto/uhura.proto")?;
     Ok(())
 }

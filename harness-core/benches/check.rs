@@ -9,7 +9,7 @@ use harness_core::protos;
 use harness_core::spec::ConfigSpec;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../generators/tests/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../generators/cli/tests/fixtures")
 }
 
 fn bench_check(c: &mut Criterion) {

@@ -83,6 +83,12 @@ fn bundled_index(name: &str) -> Option<usize> {
     BUNDLED_INDEX.iter().position(|file| file.name == name)
 }
 
+/// Whether `name` is an import name harness serves itself: a bundled proto or a
+/// well-known type (`google/protobuf/*`).
+pub fn is_bundled(name: &str) -> bool {
+    bundled_index(name).is_some()
+}
+
 /// Serves the bundled protos and the well-known types to protox, as descriptors
 /// compiled at build time: nothing bundled is parsed at run time.
 fn bundled_resolver() -> DescriptorSetFileResolver {
@@ -253,6 +259,20 @@ fn compile_with_protox(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, C
     })
 }
 
+/// `LINE:COLUMN` (1-based) of the definition at `path` (a descriptor's path, e.g.
+/// [`prost_reflect::FieldDescriptor::path`]) in the proto file at `file`. For error
+/// messages only: the file is read and parsed again, with its source info, so that the
+/// common path carries none.
+pub fn definition_position(file: &Path, path: &[i32]) -> Option<(usize, usize)> {
+    let source = fs::read_to_string(file).ok()?;
+    let parsed = protox::file::File::from_source(&file.to_string_lossy(), &source).ok()?;
+    let info = parsed.file_descriptor_proto().source_code_info.as_ref()?;
+    let location = info.location.iter().find(|l| l.path == path)?;
+    let line = usize::try_from(*location.span.first()?).ok()?;
+    let column = usize::try_from(*location.span.get(1)?).ok()?;
+    Some((line + 1, column + 1))
+}
+
 /// Writes the bundled protos under `dir`, as an include path for protoc, buf or an IDE.
 ///
 /// `google/protobuf/*` is not written: protoc and buf ship those files themselves.
@@ -318,8 +338,8 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut protos = Vec::new();
         for dir in [
-            "generators/tests/fixtures",
-            "generators/tests/golden/inputs",
+            "generators/cli/tests/fixtures",
+            "generators/cli/tests/golden/inputs",
         ] {
             for entry in fs::read_dir(root.join(dir)).unwrap() {
                 protos.push(entry.unwrap().path());

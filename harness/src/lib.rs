@@ -7,7 +7,7 @@
 //! ```ignore
 //! // build.rs
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     harness_generators::codegen::Builder::new().compile("proto/status.proto")?;
+//!     harness_build::compile("proto/status.proto")?;
 //!     Ok(())
 //! }
 //! ```

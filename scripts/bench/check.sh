@@ -4,9 +4,9 @@
 # hyperfine run. Needs hyperfine (apt-get install hyperfine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build -q --release -p harness-generators
+cargo build -q --release -p harness-cli
 python_harness=$(scripts/bench/baseline-venv.sh)
-cd generators/tests/fixtures
+cd generators/cli/tests/fixtures
 args="check kirk.proto kirk.yaml --merge secret-merge.yaml --patch secret-patch.yaml"
 hyperfine -N --warmup 20 --runs "${RUNS:-100}" --export-markdown "${OUT:-/dev/stdout}" \
     -n "harness (Rust)" "../../../target/release/harness $args" \

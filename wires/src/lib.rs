@@ -23,6 +23,7 @@
 //! Every server and client wire records RED metrics (requests, errors, durations) and
 //! makes spans with W3C trace-context propagation, without user code: see [`telemetry`].
 
+mod features;
 #[cfg(any(feature = "grpc-client", feature = "grpc-server"))]
 pub mod grpc;
 #[cfg(any(feature = "http", feature = "http-client"))]

@@ -8,7 +8,7 @@
 //! is this one type.
 //!
 //! `generated.rs` is written by prost-build from `proto/`; the test
-//! `codegen::bundled::tests::bundled_types_are_up_to_date` in harness-generators fails
+//! `bundled::tests::bundled_types_are_up_to_date` in harness-build fails
 //! when it is stale, and `HARNESS_BLESS=1` on that test rewrites it.
 
 include!("generated.rs");

@@ -1,7 +1,7 @@
 //! Running a service: wire traits, the runner, and the glue generated code plugs into.
 //!
 //! A service is a `Configuration` message with wires. The code generator
-//! (`harness_generators::codegen`) writes the message's Rust type, `WiresIn`, `WiresOut`
+//! (`harness_build::Builder`) writes the message's Rust type, `WiresIn`, `WiresOut`
 //! and an implementation of [`Wiring`]; `#[harness::main]` turns `setup` into a `main`
 //! that calls [`Runner::run`]:
 //!

@@ -11,7 +11,7 @@ use super::wire::{CloseFuture, InputWire, OutputWire, Shutdown, WireError};
 
 /// Ties a generated `Configuration` to its `WiresIn` and `WiresOut`.
 ///
-/// Implemented by the code `harness_generators::codegen::Builder` writes; there is no need
+/// Implemented by the code `harness_build::Builder` writes; there is no need
 /// to implement it by hand.
 pub trait Wiring: prost::Message + Default + Send + 'static {
     /// One field per input wire; optional wires are `Option<_>`.

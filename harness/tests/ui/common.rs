@@ -1,4 +1,4 @@
-// A hand-written stand-in for what `harness_generators::codegen` generates.
+// A hand-written stand-in for what `harness_build` generates.
 #[derive(Clone, PartialEq, ::harness::prost::Message)]
 #[prost(prost_path = "::harness::prost")]
 pub struct Configuration {

@@ -3,9 +3,13 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use std::path::Path;
+
+use harness_core::protos;
 use harness_core::spec::{ConfigSpec, Direction, WireSpec};
 
-use super::builder::{DESCRIPTOR_FILE, Error};
+use super::Error;
+use super::builder::DESCRIPTOR_FILE;
 
 /// A wire with its Rust pieces parsed.
 struct Wire<'a> {
@@ -14,23 +18,21 @@ struct Wire<'a> {
     ty: syn::Path,
 }
 
+/// The wiring of the service `spec`, whose proto is the file at `proto`.
 pub(crate) fn generate(
     spec: &ConfigSpec,
-    proto: &str,
+    proto: &Path,
     config_module: &[String],
 ) -> Result<String, Error> {
-    let message = spec.message.name();
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
     for wire in &spec.wires {
-        let ty: syn::Path = syn::parse_str(wire.rust_type.trim()).map_err(|e| {
-            Error::new(format!(
-                "{proto}: {message}.{field}: (harness.wire) type {ty:?} is not a Rust path ({e}); \
-                 it names the type of the wire, e.g. \"harness_wires::http::Server\"",
-                field = wire.name,
-                ty = wire.rust_type,
-            ))
-        })?;
+        let ty: syn::Path =
+            syn::parse_str(wire.rust_type.trim()).map_err(|source| Error::WireType {
+                location: field_location(proto, spec, wire),
+                rust_type: wire.rust_type.clone(),
+                source,
+            })?;
         let parsed = Wire {
             spec: wire,
             ident: field_ident(&wire.name),
@@ -120,8 +122,12 @@ pub(crate) fn generate(
     let wires_out_doc =
         format!(" Output wires of `{full_name}`, built by `setup` and served until shutdown.");
 
+    let feature_checks = spec.wires.iter().filter_map(feature_check);
+
     let tokens: TokenStream = quote! {
         #reexport
+
+        #(#feature_checks)*
 
         /// The encoded `FileDescriptorSet` of the service's proto and its imports, e.g. for
         /// gRPC server reflection.
@@ -166,6 +172,28 @@ pub(crate) fn generate(
         }
     };
     Ok(tokens.to_string())
+}
+
+/// For a wire of harness-wires, the check that its cargo feature is on: the build then
+/// fails with the feature to add, not with an unresolved path.
+fn feature_check(wire: &WireSpec) -> Option<TokenStream> {
+    let ty: syn::Path = syn::parse_str(wire.rust_type.trim()).ok()?;
+    let mut segments = ty.segments.iter();
+    if segments.next()?.ident != "harness_wires" {
+        return None;
+    }
+    let rest: Vec<&Ident> = segments.map(|segment| &segment.ident).collect();
+    let name = &wire.name;
+    Some(quote! { ::harness_wires::__require_wire!(#name, #(#rest)::*); })
+}
+
+/// `FILE:LINE:COLUMN: MESSAGE.FIELD` of a wire's field, for errors.
+fn field_location(proto: &Path, spec: &ConfigSpec, wire: &WireSpec) -> String {
+    let field = format!("{}.{}", spec.message.name(), wire.name);
+    match protos::definition_position(proto, wire.field.path()) {
+        Some((line, column)) => format!("{}:{line}:{column}: {field}", proto.display()),
+        None => format!("{}: {field}", proto.display()),
+    }
 }
 
 fn doc(spec: &WireSpec) -> String {

@@ -6,16 +6,16 @@
 //! - `check_and_generate_kirk`: the whole kube-gen pipeline for one kirk, in-process:
 //!   compile the proto, load and validate the YAML, generate, write YAML.
 //!
-//! `cargo bench -p harness-generators --bench kube_gen`
+//! `cargo bench -p harness-cli --bench kube_gen`
 
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use harness_cli::kube::{self, Options};
 use harness_core::check::check_files;
 use harness_core::config::{self, Source, Sources};
 use harness_core::protos;
 use harness_core::spec::ConfigSpec;
-use harness_generators::kube::{self, Options};
 use prost_reflect::DynamicMessage;
 
 const SERVICES: usize = 1000;

@@ -21,7 +21,7 @@ const EXPLAINED: &[&str] = &[
 
 fn checkov() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scripts/validate-manifests/.venv-checkov/bin/checkov");
+        .join("../../scripts/validate-manifests/.venv-checkov/bin/checkov");
     assert!(
         path.exists(),
         "checkov is not installed at {}: run scripts/validate-manifests/setup.sh",

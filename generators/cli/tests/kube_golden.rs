@@ -1,7 +1,7 @@
 //! `harness kube-gen` output pinned for the golden cases, byte for byte.
 //!
 //! After a deliberate change, rewrite the files with
-//! `HARNESS_BLESS=1 cargo test -p harness-generators --test kube_golden`
+//! `HARNESS_BLESS=1 cargo test -p harness-cli --test kube_golden`
 //! and review the diff like code.
 
 mod kube_common;
@@ -35,7 +35,7 @@ fn output_matches_the_golden_files() {
     assert!(
         stale.is_empty(),
         "kube-gen output differs from the golden files: {stale:?}\n\
-         if the change is meant, run HARNESS_BLESS=1 cargo test -p harness-generators --test kube_golden and review the diff"
+         if the change is meant, run HARNESS_BLESS=1 cargo test -p harness-cli --test kube_golden and review the diff"
     );
 }
 

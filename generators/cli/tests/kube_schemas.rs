@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use kube_common::{CASES, kube_gen, write_all};
 
 fn validators_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/validate-manifests")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/validate-manifests")
 }
 
 /// The installed validators, or a failure that says how to install them.

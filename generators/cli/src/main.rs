@@ -1,7 +1,5 @@
 //! `harness`: check a service's configuration, generate its manifests, export the protos.
 
-mod cli;
-
 fn main() -> std::process::ExitCode {
-    cli::main()
+    harness_cli::main()
 }

@@ -7,8 +7,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::kube::{self, Options, Sources};
 use harness_core::check::check_files;
-use harness_generators::kube::{self, Options, Sources};
 
 use super::KubeGenArgs;
 

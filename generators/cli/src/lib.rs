@@ -1,0 +1,8 @@
+//! The `harness` command. This library is the command's internals (the manifest
+//! builders, the subcommands), public for its own tests and benchmarks; it is not a
+//! stable API.
+
+mod cli;
+pub mod kube;
+
+pub use cli::main;
