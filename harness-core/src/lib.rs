@@ -10,6 +10,7 @@ pub mod proto;
 pub mod protos;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+pub mod socket;
 pub mod spec;
 pub mod validate;
 

@@ -44,31 +44,12 @@ pub enum SpecError {
     },
 }
 
-/// Where the peer of an input wire lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Reach {
-    Localhost,
-    Namespace,
-    Cluster,
-    External,
-}
+pub use crate::proto::harness::input::Reach;
+pub use crate::proto::harness::mark::Protocol;
+pub use crate::proto::harness::output::Expose;
+pub use crate::socket::{SocketAddress, SocketError};
 
-/// Who may connect to an output wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Expose {
-    Private,
-    Headless,
-    Internal,
-    Public,
-}
-
-/// The protocol spoken over a wire's socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    Tcp,
-    Http,
-    Grpc,
-}
+use crate::proto::harness as options;
 
 impl Protocol {
     /// Lower-case name, as used in port names: `http-server`.
@@ -95,15 +76,23 @@ pub enum SocketForm {
     Socket,
     /// A string field holding a URL (a DSN); host and port come from the URL.
     Url,
+    /// The wire's message is itself shaped like `harness.net.Socket` (`string host = 1`,
+    /// `uint32 port = 2`, the port marked with a protocol), as `harness.grpc.Endpoint`.
+    Inline,
 }
 
 /// The socket of a wire: one field of its configuration message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketSpec {
-    /// Field name inside the wire's message, e.g. `bind`, `address`, `url`.
+    /// Field name inside the wire's message, e.g. `bind`, `address`, `value`; for the
+    /// inline form, the port field.
     pub field: String,
     pub protocol: Protocol,
     pub form: SocketForm,
+    /// Whether the wire needs it: a socket field that validation requires, and always a
+    /// URL or inline socket. A wire that may run without it (`harness.logging.Syslog` on
+    /// its Unix socket) leaves its socket field optional.
+    pub required: bool,
 }
 
 /// One `(harness.wire)` field of the configuration message.
@@ -120,6 +109,11 @@ pub struct WireSpec {
     /// `(validate.rules).message.required = true`; optional wires are `Option<_>`.
     pub required: bool,
     pub socket: Option<SocketSpec>,
+    /// `(harness.wire).input.calls`: the gRPC services an input calls, by full name.
+    pub calls: Vec<String>,
+    /// `(harness.wire).output.serves`: the gRPC services an output serves, as declared
+    /// (empty: the services of the service's own proto file).
+    pub serves: Vec<String>,
 }
 
 /// Resource quantities of one kind (requests or limits).
@@ -129,6 +123,37 @@ pub struct Resource {
     pub memory: Option<String>,
 }
 
+/// `(harness.service).scale`, with the defaults filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScaleSpec {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    /// Percent of the CPU request.
+    pub cpu_utilization: u32,
+}
+
+impl ScaleSpec {
+    /// Replicas when `min_replicas` is unset.
+    pub const DEFAULT_MIN_REPLICAS: u32 = 1;
+    /// Replicas at most when `max_replicas` is unset (or the minimum, when above it).
+    pub const DEFAULT_MAX_REPLICAS: u32 = 2;
+    /// CPU target when `cpu_utilization` is unset.
+    pub const DEFAULT_CPU_UTILIZATION: u32 = 80;
+
+    fn from_option(scale: &options::service::Scale) -> Self {
+        let min_replicas = scale.min_replicas.unwrap_or(Self::DEFAULT_MIN_REPLICAS);
+        ScaleSpec {
+            min_replicas,
+            max_replicas: scale
+                .max_replicas
+                .unwrap_or(Self::DEFAULT_MAX_REPLICAS.max(min_replicas)),
+            cpu_utilization: scale
+                .cpu_utilization
+                .unwrap_or(Self::DEFAULT_CPU_UTILIZATION),
+        }
+    }
+}
+
 /// `(harness.service)`: facts about the service as a whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceSpec {
@@ -136,6 +161,7 @@ pub struct ServiceSpec {
     pub repository: Option<String>,
     pub requests: Resource,
     pub limits: Resource,
+    pub scale: Option<ScaleSpec>,
 }
 
 /// What a service's `Configuration` message declares.
@@ -144,38 +170,6 @@ pub struct ConfigSpec {
     pub message: MessageDescriptor,
     pub service: ServiceSpec,
     pub wires: Vec<WireSpec>,
-}
-
-/// A host and port read from a configuration value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SocketAddress {
-    pub host: String,
-    pub port: u16,
-}
-
-/// Why a wire's socket could not be read from the configuration.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SocketError {
-    #[error("{wire}.{field}: not a URL: {reason}")]
-    NotUrl {
-        wire: String,
-        field: String,
-        reason: String,
-    },
-    #[error("{wire}.{field}: the URL has no host")]
-    NoHost { wire: String, field: String },
-    #[error("{wire}.{field}: the URL has no port and its scheme `{scheme}` has no default port")]
-    NoPort {
-        wire: String,
-        field: String,
-        scheme: String,
-    },
-    #[error("{wire}.{field}.port: {port} is not a TCP port")]
-    BadPort {
-        wire: String,
-        field: String,
-        port: u32,
-    },
 }
 
 impl ConfigSpec {
@@ -192,55 +186,18 @@ impl ConfigSpec {
 
     /// Reads the spec of a configuration message.
     pub fn from_message(message: &MessageDescriptor) -> Result<Self, SpecError> {
-        let options = Options::of(message.parent_pool());
-        let file = message.parent_file().name().to_owned();
-        let service = options.service(message);
+        let extensions = Extensions::of(message.parent_pool());
+        let service = extensions
+            .read::<options::Service>(&message.options(), &extensions.service)
+            .map(|service| ServiceSpec::from_option(&service))
+            .unwrap_or_default();
         let mut wires = Vec::new();
         for field in message.fields() {
-            let Some(wire) = options.message_extension(&field.options(), &options.wire) else {
+            let Some(wire) = extensions.read::<options::Wire>(&field.options(), &extensions.wire)
+            else {
                 continue;
             };
-            let located = |field: &FieldDescriptor| {
-                (
-                    file.clone(),
-                    message.name().to_owned(),
-                    field.name().to_owned(),
-                )
-            };
-            let Kind::Message(config_message) = field.kind() else {
-                let (file, message, field_name) = located(&field);
-                return Err(SpecError::WireNotMessage {
-                    file,
-                    message,
-                    field: field_name,
-                    kind: kind_name(&field.kind()),
-                });
-            };
-            if field.is_list() || field.is_map() {
-                let (file, message, field) = located(&field);
-                return Err(SpecError::WireNotSingular {
-                    file,
-                    message,
-                    field,
-                });
-            }
-            let (rust_type, direction) = wire_direction(&wire).ok_or_else(|| {
-                let (file, message, field) = located(&field);
-                SpecError::WireWithoutType {
-                    file,
-                    message,
-                    field,
-                }
-            })?;
-            wires.push(WireSpec {
-                name: field.name().to_owned(),
-                config_type: config_message.full_name().to_owned(),
-                rust_type,
-                direction,
-                required: options.is_required(&field),
-                socket: options.socket(&config_message),
-                field,
-            });
+            wires.push(WireSpec::new(&extensions, message, field, wire)?);
         }
         Ok(ConfigSpec {
             message: message.clone(),
@@ -262,7 +219,96 @@ impl ConfigSpec {
     }
 }
 
+impl ServiceSpec {
+    fn from_option(service: &options::Service) -> Self {
+        let container = service.container.as_ref();
+        let resources = container.and_then(|c| c.resources.as_ref());
+        let resource = |r: Option<&options::service::Resource>| Resource {
+            cpu: r.and_then(|r| r.cpu.clone()),
+            memory: r.and_then(|r| r.memory.clone()),
+        };
+        ServiceSpec {
+            name: service.name.clone(),
+            repository: container.and_then(|c| c.repository.clone()),
+            requests: resource(resources.and_then(|r| r.requests.as_ref())),
+            limits: resource(resources.and_then(|r| r.limits.as_ref())),
+            scale: service.scale.as_ref().map(ScaleSpec::from_option),
+        }
+    }
+}
+
 impl WireSpec {
+    fn new(
+        extensions: &Extensions,
+        message: &MessageDescriptor,
+        field: FieldDescriptor,
+        wire: options::Wire,
+    ) -> Result<Self, SpecError> {
+        let located = || {
+            (
+                message.parent_file().name().to_owned(),
+                message.name().to_owned(),
+                field.name().to_owned(),
+            )
+        };
+        let Kind::Message(config_message) = field.kind() else {
+            let (file, message, field_name) = located();
+            return Err(SpecError::WireNotMessage {
+                file,
+                message,
+                field: field_name,
+                kind: kind_name(&field.kind()),
+            });
+        };
+        if field.is_list() || field.is_map() {
+            let (file, message, field) = located();
+            return Err(SpecError::WireNotSingular {
+                file,
+                message,
+                field,
+            });
+        }
+        let (rust_type, direction, calls, serves) = match wire.r#type {
+            Some(options::wire::Type::Input(input)) => (
+                input.r#type.clone(),
+                Direction::Input(input.reach()),
+                input.calls,
+                Vec::new(),
+            ),
+            Some(options::wire::Type::Output(output)) => (
+                output.r#type.clone(),
+                Direction::Output(output.expose()),
+                Vec::new(),
+                output.serves,
+            ),
+            None => (
+                String::new(),
+                Direction::Input(Reach::Localhost),
+                vec![],
+                vec![],
+            ),
+        };
+        if rust_type.trim().is_empty() {
+            let (file, message, field) = located();
+            return Err(SpecError::WireWithoutType {
+                file,
+                message,
+                field,
+            });
+        }
+        Ok(WireSpec {
+            name: field.name().to_owned(),
+            config_type: config_message.full_name().to_owned(),
+            rust_type,
+            direction,
+            required: extensions.is_required(&field),
+            socket: extensions.socket(&config_message),
+            calls,
+            serves,
+            field,
+        })
+    }
+
     /// The wire's configuration in `config`, or `None` when the field is not set.
     pub fn value<'a>(&self, config: &'a DynamicMessage) -> Option<&'a DynamicMessage> {
         if !config.has_field(&self.field) {
@@ -275,7 +321,7 @@ impl WireSpec {
     }
 
     /// Host and port of this wire's socket in `config`; `None` when the wire has no
-    /// socket or is not configured.
+    /// socket or is not configured, an error when its socket is unset or invalid.
     pub fn socket_address(
         &self,
         config: &DynamicMessage,
@@ -283,111 +329,54 @@ impl WireSpec {
         let (Some(socket), Some(value)) = (&self.socket, self.value(config)) else {
             return Ok(None);
         };
-        let Some(field) = value.descriptor().get_field_by_name(&socket.field) else {
-            return Ok(None);
-        };
-        if !value.has_field(&field) {
-            return Ok(None);
-        }
-        let field_value = value.get_field(&field);
-        match socket.form {
-            SocketForm::Socket => {
-                let Some(message) = field_value.as_message() else {
-                    return Ok(None);
+        let address = match socket.form {
+            SocketForm::Inline => socket_of(value, &self.name),
+            SocketForm::Socket | SocketForm::Url => {
+                let path = format!("{}.{}", self.name, socket.field);
+                let not_set = || SocketError::NotSet {
+                    field: path.clone(),
                 };
-                let host = message
-                    .get_field_by_name("host")
-                    .and_then(|v| v.as_str().map(str::to_owned));
-                let port = message.get_field_by_name("port").and_then(|v| v.as_u32());
-                let (host, port) = (host.unwrap_or_default(), port.unwrap_or_default());
-                let port = u16::try_from(port).map_err(|_| SocketError::BadPort {
-                    wire: self.name.clone(),
-                    field: socket.field.clone(),
-                    port,
-                })?;
-                Ok(Some(SocketAddress { host, port }))
+                let Some(field) = value
+                    .descriptor()
+                    .get_field_by_name(&socket.field)
+                    .filter(|field| value.has_field(field))
+                else {
+                    return if socket.required {
+                        Err(not_set())
+                    } else {
+                        Ok(None)
+                    };
+                };
+                let field_value = value.get_field(&field);
+                match socket.form {
+                    SocketForm::Url => {
+                        SocketAddress::from_url(&path, field_value.as_str().unwrap_or_default())
+                    }
+                    _ => socket_of(field_value.as_message().ok_or_else(not_set)?, &path),
+                }
             }
-            SocketForm::Url => {
-                let text = field_value.as_str().unwrap_or_default();
-                parse_url_address(text)
-                    .map(Some)
-                    .map_err(|reason| reason.into_error(&self.name, &socket.field))
-            }
-        }
+        };
+        address.map(Some)
     }
 }
 
-/// Why a URL gives no socket address; the URL itself is never kept (it may hold a password).
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum UrlProblem {
-    NotUrl(String),
-    NoHost,
-    NoPort(String),
-}
-
-impl UrlProblem {
-    fn into_error(self, wire: &str, field: &str) -> SocketError {
-        let (wire, field) = (wire.to_owned(), field.to_owned());
-        match self {
-            UrlProblem::NotUrl(reason) => SocketError::NotUrl {
-                wire,
-                field,
-                reason,
-            },
-            UrlProblem::NoHost => SocketError::NoHost { wire, field },
-            UrlProblem::NoPort(scheme) => SocketError::NoPort {
-                wire,
-                field,
-                scheme,
-            },
-        }
-    }
-}
-
-/// Host and port of a connection URL such as `postgres://user:pass@db:5432/app`.
-pub(crate) fn parse_url_address(text: &str) -> Result<SocketAddress, UrlProblem> {
-    let url = url::Url::parse(text).map_err(|err| UrlProblem::NotUrl(err.to_string()))?;
-    let host = match url.host() {
-        Some(url::Host::Domain(domain)) => domain.to_owned(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        None => return Err(UrlProblem::NoHost),
-    };
-    let port = url
-        .port()
-        .or_else(|| default_port(url.scheme()))
-        .ok_or_else(|| UrlProblem::NoPort(url.scheme().to_owned()))?;
-    Ok(SocketAddress { host, port })
-}
-
-/// Default ports of the schemes harness wires connect to.
-fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "postgres" | "postgresql" => Some(5432),
-        "mysql" | "mariadb" => Some(3306),
-        "redis" => Some(6379),
-        "rediss" => Some(6380),
-        "nats" => Some(4222),
-        "amqp" => Some(5672),
-        "amqps" => Some(5671),
-        "mqtt" => Some(1883),
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
-    }
+/// The address of a message shaped like `harness.net.Socket` (host 1, port 2), at `path`.
+fn socket_of(message: &DynamicMessage, path: &str) -> Result<SocketAddress, SocketError> {
+    let socket: options::net::Socket = message.transcode_to().unwrap_or_default();
+    SocketAddress::from_parts(path, &socket.host, socket.port)
 }
 
 /// The harness and validate extensions, looked up once per pool.
-struct Options {
+struct Extensions {
     wire: Option<ExtensionDescriptor>,
     mark: Option<ExtensionDescriptor>,
     service: Option<ExtensionDescriptor>,
     rules: Option<ExtensionDescriptor>,
 }
 
-impl Options {
+impl Extensions {
     fn of(pool: &DescriptorPool) -> Self {
-        Options {
+        Extensions {
             wire: pool.get_extension_by_name("harness.wire"),
             mark: pool.get_extension_by_name("harness.mark"),
             service: pool.get_extension_by_name("harness.service"),
@@ -395,45 +384,22 @@ impl Options {
         }
     }
 
-    fn message_extension(
+    /// The extension `ext` of `options`, as its generated type.
+    fn read<T: prost::Message + Default>(
         &self,
         options: &DynamicMessage,
         ext: &Option<ExtensionDescriptor>,
-    ) -> Option<DynamicMessage> {
+    ) -> Option<T> {
         let ext = ext.as_ref()?;
         if !options.has_extension(ext) {
             return None;
         }
-        options.get_extension(ext).as_message().cloned()
-    }
-
-    fn service(&self, message: &MessageDescriptor) -> ServiceSpec {
-        let Some(service) = self.message_extension(&message.options(), &self.service) else {
-            return ServiceSpec::default();
-        };
-        let container = submessage(&service, "container");
-        let resources = container.as_ref().and_then(|c| submessage(c, "resources"));
-        let resource = |name: &str| {
-            let resource = resources.as_ref().and_then(|r| submessage(r, name));
-            Resource {
-                cpu: resource.as_ref().and_then(|r| string_field(r, "cpu")),
-                memory: resource.as_ref().and_then(|r| string_field(r, "memory")),
-            }
-        };
-        ServiceSpec {
-            name: string_field(&service, "name"),
-            repository: container
-                .as_ref()
-                .and_then(|c| string_field(c, "repository")),
-            requests: resource("requests"),
-            limits: resource("limits"),
-        }
+        options.get_extension(ext).as_message()?.transcode_to().ok()
     }
 
     fn is_required(&self, field: &FieldDescriptor) -> bool {
-        self.message_extension(&field.options(), &self.rules)
-            .and_then(|rules| submessage(&rules, "message"))
-            .and_then(|message| message.get_field_by_name("required")?.as_bool())
+        self.read::<crate::proto::validate::FieldRules>(&field.options(), &self.rules)
+            .and_then(|rules| rules.message?.required)
             .unwrap_or(false)
     }
 
@@ -441,24 +407,21 @@ impl Options {
     /// `harness.net.Socket` field (TCP), as harness does.
     fn socket(&self, message: &MessageDescriptor) -> Option<SocketSpec> {
         let form = |field: &FieldDescriptor| match field.kind() {
-            Kind::Message(m) if m.full_name() == "harness.net.Socket" => Some(SocketForm::Socket),
+            Kind::Message(m) if m.full_name() == SOCKET => Some(SocketForm::Socket),
             Kind::String => Some(SocketForm::Url),
+            Kind::Uint32 if is_socket_shaped(message) => Some(SocketForm::Inline),
             _ => None,
         };
         let marked = message.fields().find_map(|field| {
-            let mark = self.message_extension(&field.options(), &self.mark)?;
-            if !mark.has_field_by_name("protocol") {
-                return None;
-            }
-            let protocol = match mark.get_field_by_name("protocol")?.as_enum_number()? {
-                1 => Protocol::Http,
-                2 => Protocol::Grpc,
-                _ => Protocol::Tcp,
-            };
+            let mark = self.read::<options::Mark>(&field.options(), &self.mark)?;
+            mark.protocol?;
+            let form = form(&field)?;
             Some(SocketSpec {
                 field: field.name().to_owned(),
-                protocol,
-                form: form(&field)?,
+                protocol: mark.protocol(),
+                // A URL socket cannot be told apart from its empty default.
+                required: form != SocketForm::Socket || self.is_required(&field),
+                form,
             })
         });
         marked.or_else(|| {
@@ -467,54 +430,21 @@ impl Options {
                     field: field.name().to_owned(),
                     protocol: Protocol::Tcp,
                     form: SocketForm::Socket,
+                    required: self.is_required(&field),
                 })
             })
         })
     }
 }
 
-fn wire_direction(wire: &DynamicMessage) -> Option<(String, Direction)> {
-    if let Some(input) = submessage(wire, "input") {
-        let reach = match input.get_field_by_name("reach")?.as_enum_number()? {
-            1 => Reach::Namespace,
-            2 => Reach::Cluster,
-            3 => Reach::External,
-            _ => Reach::Localhost,
-        };
-        return Some((
-            non_empty(string_field(&input, "type"))?,
-            Direction::Input(reach),
-        ));
-    }
-    let output = submessage(wire, "output")?;
-    let expose = match output.get_field_by_name("expose")?.as_enum_number()? {
-        1 => Expose::Headless,
-        2 => Expose::Internal,
-        3 => Expose::Public,
-        _ => Expose::Private,
-    };
-    Some((
-        non_empty(string_field(&output, "type"))?,
-        Direction::Output(expose),
-    ))
-}
+/// Full name of the socket message.
+pub const SOCKET: &str = "harness.net.Socket";
 
-fn non_empty(text: Option<String>) -> Option<String> {
-    text.filter(|t| !t.trim().is_empty())
-}
-
-fn submessage(message: &DynamicMessage, name: &str) -> Option<DynamicMessage> {
-    if !message.has_field_by_name(name) {
-        return None;
-    }
-    message.get_field_by_name(name)?.as_message().cloned()
-}
-
-fn string_field(message: &DynamicMessage, name: &str) -> Option<String> {
-    if !message.has_field_by_name(name) {
-        return None;
-    }
-    message.get_field_by_name(name)?.as_str().map(str::to_owned)
+/// Whether `message` has `string host = 1` and `uint32 port = 2`, as `harness.net.Socket`.
+fn is_socket_shaped(message: &MessageDescriptor) -> bool {
+    let field = |number| message.get_field(number);
+    field(1).is_some_and(|f| f.name() == "host" && f.kind() == Kind::String)
+        && field(2).is_some_and(|f| f.name() == "port" && f.kind() == Kind::Uint32)
 }
 
 fn kind_name(kind: &Kind) -> String {

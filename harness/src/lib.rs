@@ -39,6 +39,10 @@ pub use harness_macros::main;
 /// The runner, the wire traits and the glue the generated code plugs into.
 pub use harness_core::runtime;
 
+/// Host and port of a wire's socket (`harness.net.Socket`, `harness.grpc.Endpoint`, a
+/// connection URL), read with the same rules as `harness check` and `harness kube-gen`.
+pub use harness_core::socket;
+
 /// Rust types of the bundled protos (`harness.*`, `validate.*`), shared by every service
 /// and wire.
 pub use harness_core::proto;

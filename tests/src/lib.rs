@@ -247,7 +247,7 @@ pub fn kirk_yaml(port: u16, scotty_port: u16) -> String {
 /// kirk's secrets: the database URL with a password (trust auth ignores it).
 pub fn kirk_secrets(password: &str, db_port: u16) -> String {
     format!(
-        "db:\n  url: postgres://postgres:{password}@127.0.0.1:{db_port}/test\n  min_size: 1\n  max_size: 16\n"
+        "db:\n  value: postgres://postgres:{password}@127.0.0.1:{db_port}/test\n  min_size: 1\n  max_size: 16\n"
     )
 }
 

@@ -33,7 +33,7 @@ fn optional_wire_absent_is_none_and_the_service_runs() {
 fn optional_wire_present_is_connected() {
     let port = free_port();
     let yaml = format!(
-        "{}db:\n  url: postgres://postgres@127.0.0.1:5432/test\n  min_size: 2\n  max_size: 2\n",
+        "{}db:\n  value: postgres://postgres@127.0.0.1:5432/test\n  min_size: 2\n  max_size: 2\n",
         hello_yaml(port)
     );
     let mut hello = Service::start("hello", &[("hello.yaml", &yaml)], &["hello.yaml"]);

@@ -13,12 +13,13 @@ mod client {
     use std::ops::Deref;
     use std::time::Duration;
 
-    use harness::proto::harness::grpc::{Channel as ChannelConfig, Endpoint as EndpointConfig};
+    use harness::proto::harness::grpc::{Channel as ChannelConfig, Target as TargetConfig};
     use harness::runtime::{InputWire, WireError};
+    use harness::socket::SocketAddress;
     use tonic::transport::Endpoint;
 
     /// A gRPC client channel ([`tonic::transport::Channel`]), configured by
-    /// `harness.grpc.Channel` (`address: {host, port}`) or `harness.grpc.Endpoint` (a URL
+    /// `harness.grpc.Channel` (`address: {host, port}`) or `harness.grpc.Target` (a URL
     /// with timeouts).
     ///
     /// It connects lazily: services start in any order, and a call made while the peer is
@@ -55,11 +56,9 @@ mod client {
 
     impl InputWire<ChannelConfig> for Channel {
         async fn connect(config: &ChannelConfig) -> Result<Self, WireError> {
-            let socket = config
-                .address
-                .as_ref()
-                .ok_or_else(|| WireError::config("address is not set"))?;
-            let endpoint = Endpoint::from_shared(format!("http://{}:{}", socket.host, socket.port))
+            let address = SocketAddress::from_socket("address", config.address.as_ref())
+                .map_err(WireError::config)?;
+            let endpoint = Endpoint::from_shared(format!("http://{address}"))
                 .map_err(|e| WireError::config(format!("address: {e}")))?;
             Ok(Channel {
                 channel: endpoint.connect_lazy(),
@@ -67,8 +66,8 @@ mod client {
         }
     }
 
-    impl InputWire<EndpointConfig> for Channel {
-        async fn connect(config: &EndpointConfig) -> Result<Self, WireError> {
+    impl InputWire<TargetConfig> for Channel {
+        async fn connect(config: &TargetConfig) -> Result<Self, WireError> {
             let mut endpoint = Endpoint::from_shared(config.url.clone())
                 .map_err(|e| WireError::config(format!("url: {e}")))?;
             if let Some(timeout) = config.connect_timeout.as_ref().and_then(duration) {
@@ -92,7 +91,8 @@ mod client {
 mod server {
     use std::convert::Infallible;
 
-    use harness::proto::harness::grpc::Server as ServerConfig;
+    use harness::proto::harness::grpc::{Endpoint, Server as ServerConfig};
+    use harness::proto::harness::net::Socket;
     use harness::runtime::{OutputWire, Shutdown, WireError};
     use tonic::body::Body;
     use tonic::codegen::{Service, http};
@@ -100,7 +100,8 @@ mod server {
     use tonic::service::RoutesBuilder;
     use tonic_health::ServingStatus;
 
-    /// A gRPC server of tonic services, configured by `harness.grpc.Server`.
+    /// A gRPC server of tonic services, configured by `harness.grpc.Server` (`bind: {host,
+    /// port}`) or by a `harness.grpc.Endpoint` field (the field itself is `{host, port}`).
     ///
     /// Besides the added services it serves `grpc.health.v1.Health` (each service and the
     /// server as a whole, `""`, are `SERVING` while up and `NOT_SERVING` from the start of
@@ -152,6 +153,17 @@ mod server {
         pub fn file_descriptor_set(mut self, encoded: &'static [u8]) -> Self {
             self.descriptor_sets.push(encoded);
             self
+        }
+    }
+
+    impl OutputWire<Endpoint> for Server {
+        async fn serve(self, config: Endpoint, shutdown: Shutdown) -> Result<(), WireError> {
+            let bind = Socket {
+                host: config.host,
+                port: config.port,
+            };
+            let config = ServerConfig { bind: Some(bind) };
+            OutputWire::<ServerConfig>::serve(self, config, shutdown).await
         }
     }
 

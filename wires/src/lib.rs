@@ -5,8 +5,8 @@
 //! | [`http::Server`] | `http` | `harness.http.Server` | output |
 //! | `http::Client` | `http-client` | `harness.http.Connection` | input |
 //! | [`postgres::Pool`] | `postgres` | `harness.postgres.Pool`, `harness.postgres.DSN` | input |
-//! | [`grpc::Channel`] | `grpc-client` | `harness.grpc.Channel`, `harness.grpc.Endpoint` | input |
-//! | [`grpc::Server`] | `grpc-server` | `harness.grpc.Server` | output |
+//! | [`grpc::Channel`] | `grpc-client` | `harness.grpc.Channel`, `harness.grpc.Target` | input |
+//! | [`grpc::Server`] | `grpc-server` | `harness.grpc.Server`, `harness.grpc.Endpoint` | output |
 //! | `redis::Connection` | `redis` | `harness.redis.Connection` | input |
 //! | `nats::Publisher` | `nats` | `harness.nats.Publisher`, `harness.nats.Connection` | input |
 //! | `nats::Subscriber` | `nats` | `harness.nats.Subscriber` | output |

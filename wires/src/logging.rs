@@ -62,15 +62,12 @@ impl InputWire<SyslogConfig> for Syslog {
     async fn connect(config: &SyslogConfig) -> Result<Self, WireError> {
         let sink = match config.address.as_ref() {
             Some(address) => {
+                let address = harness::socket::SocketAddress::from_socket("address", Some(address))
+                    .map_err(WireError::config)?;
                 let socket = UdpSocket::bind(("0.0.0.0", 0)).map_err(WireError::other)?;
                 socket
-                    .connect((address.host.as_str(), address.port as u16))
-                    .map_err(|e| {
-                        WireError::connect(format!(
-                            "syslog at {}:{}: {e}",
-                            address.host, address.port
-                        ))
-                    })?;
+                    .connect((address.host.as_str(), address.port))
+                    .map_err(|e| WireError::connect(format!("syslog at {address}: {e}")))?;
                 Sink::Udp(socket)
             }
             None => {

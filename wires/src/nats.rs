@@ -179,10 +179,9 @@ async fn connect(settings: Settings<'_>) -> Result<async_nats::Client, WireError
             })?;
     }
     // The URL may hold credentials: errors name the host only.
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port().unwrap_or(4222))))
-        .unwrap_or_else(|| "the configured url".to_owned());
+    let host = harness::socket::SocketAddress::from_url("url", url)
+        .map(|address| address.authority())
+        .unwrap_or_else(|_| "the configured url".to_owned());
     options.connect(url).await.map_err(|error| {
         let message = format!("cannot connect to NATS at {host}: {error}");
         match error.kind() {

@@ -2,21 +2,15 @@
 
 use harness::proto::harness::net::Socket;
 use harness::runtime::WireError;
+use harness::socket::SocketAddress;
 use tokio::net::TcpListener;
 
 /// Binds `bind`, with an error that names the address (`127.0.0.1:8080: Address already in use`).
 pub(crate) async fn bind(bind: Option<&Socket>) -> Result<TcpListener, WireError> {
-    let socket = bind.ok_or_else(|| WireError::config("bind is not set"))?;
-    let port = u16::try_from(socket.port)
-        .map_err(|_| WireError::config(format!("bind.port: {} is not a TCP port", socket.port)))?;
-    let host = if socket.host.is_empty() {
-        "0.0.0.0"
-    } else {
-        socket.host.as_str()
-    };
-    TcpListener::bind((host, port))
+    let address = SocketAddress::from_socket("bind", bind).map_err(WireError::config)?;
+    TcpListener::bind((address.host.as_str(), address.port))
         .await
-        .map_err(|error| WireError::other(format!("cannot listen on {host}:{port}: {error}")))
+        .map_err(|error| WireError::other(format!("cannot listen on {address}: {error}")))
 }
 
 /// Whether a request's host is internal, as harness decides: no host, `localhost`, or an

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use harness::proto::harness::postgres::{Dsn, Pool as PoolConfig};
 use harness::runtime::{InputWire, WireError};
+use harness::socket::SocketAddress;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 
@@ -62,16 +63,11 @@ impl Deref for Pool {
 
 impl InputWire<PoolConfig> for Pool {
     async fn connect(config: &PoolConfig) -> Result<Self, WireError> {
-        let socket = config
-            .address
-            .as_ref()
-            .ok_or_else(|| WireError::config("address is not set"))?;
-        let port = u16::try_from(socket.port).map_err(|_| {
-            WireError::config(format!("address.port: {} is not a TCP port", socket.port))
-        })?;
+        let address = SocketAddress::from_socket("address", config.address.as_ref())
+            .map_err(WireError::config)?;
         let mut options = PgConnectOptions::new_without_pgpass()
-            .host(&socket.host)
-            .port(port);
+            .host(&address.host)
+            .port(address.port);
         if !config.username.is_empty() {
             options = options.username(&config.username);
         }
@@ -81,7 +77,7 @@ impl InputWire<PoolConfig> for Pool {
         if !config.database.is_empty() {
             options = options.database(&config.database);
         }
-        let target = format!("{}:{}", socket.host, port);
+        let target = address.authority();
         connect(options, &target, config.min_size, config.max_size).await
     }
 
@@ -93,12 +89,15 @@ impl InputWire<PoolConfig> for Pool {
 impl InputWire<Dsn> for Pool {
     async fn connect(config: &Dsn) -> Result<Self, WireError> {
         // The URL may hold a password: errors never quote it.
-        let options = PgConnectOptions::from_str(&config.url).map_err(|_| {
+        let not_postgres = || {
             WireError::config(
-                "url: not a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
+                "value: not a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
             )
-        })?;
-        let target = format!("{}:{}", options.get_host(), options.get_port());
+        };
+        let options = PgConnectOptions::from_str(&config.value).map_err(|_| not_postgres())?;
+        let target = SocketAddress::from_url("value", &config.value)
+            .map_err(|_| not_postgres())?
+            .authority();
         connect(options, &target, config.min_size, config.max_size).await
     }
 

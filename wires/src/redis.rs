@@ -14,6 +14,7 @@ use ::redis::{
 };
 use harness::proto::harness::redis::Connection as ConnectionConfig;
 use harness::runtime::{InputWire, WireError};
+use harness::socket::SocketAddress;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 
@@ -82,22 +83,17 @@ impl fmt::Debug for Connection {
 
 impl InputWire<ConnectionConfig> for Connection {
     async fn connect(config: &ConnectionConfig) -> Result<Self, WireError> {
-        let socket = config
-            .address
-            .as_ref()
-            .ok_or_else(|| WireError::config("address is not set"))?;
-        let port = u16::try_from(socket.port).map_err(|_| {
-            WireError::config(format!("address.port: {} is not a TCP port", socket.port))
-        })?;
+        let address = SocketAddress::from_socket("address", config.address.as_ref())
+            .map_err(WireError::config)?;
         let addr = if config.tls {
             ConnectionAddr::TcpTls {
-                host: socket.host.clone(),
-                port,
+                host: address.host.clone(),
+                port: address.port,
                 insecure: false,
                 tls_params: None,
             }
         } else {
-            ConnectionAddr::Tcp(socket.host.clone(), port)
+            ConnectionAddr::Tcp(address.host.clone(), address.port)
         };
         let mut settings = RedisConnectionInfo::default().set_db(i64::from(config.db));
         if !config.username.is_empty() {
@@ -110,7 +106,7 @@ impl InputWire<ConnectionConfig> for Connection {
             .into_connection_info()
             .map_err(|e| WireError::config(e.to_string()))?
             .set_redis_settings(settings);
-        let peer = format!("{}:{port}", socket.host);
+        let peer = address.authority();
         let client =
             ::redis::Client::open(info).map_err(|e| WireError::config(format!("{peer}: {e}")))?;
         let connect_timeout =

@@ -53,24 +53,18 @@ impl Otlp {
 
 impl InputWire<OtlpConfig> for Otlp {
     async fn connect(config: &OtlpConfig) -> Result<Self, WireError> {
-        let socket = config
-            .address
-            .as_ref()
-            .ok_or_else(|| WireError::config("address is not set"))?;
-        let host = if socket.host.contains(':') {
-            format!("[{}]", socket.host)
-        } else {
-            socket.host.clone()
-        };
+        let address =
+            harness::socket::SocketAddress::from_socket("address", config.address.as_ref())
+                .map_err(WireError::config)?;
         let exporter = match config.protocol() {
             Protocol::Grpc => SpanExporter::builder()
                 .with_tonic()
-                .with_endpoint(format!("http://{host}:{}", socket.port))
+                .with_endpoint(format!("http://{address}"))
                 .with_timeout(EXPORT_TIMEOUT)
                 .build(),
             Protocol::HttpProtobuf => SpanExporter::builder()
                 .with_http()
-                .with_endpoint(format!("http://{host}:{}/v1/traces", socket.port))
+                .with_endpoint(format!("http://{address}/v1/traces"))
                 .with_timeout(EXPORT_TIMEOUT)
                 .with_http_client(OnRuntime {
                     client: HyperClient::with_default_connector(EXPORT_TIMEOUT, None),

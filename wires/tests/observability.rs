@@ -141,7 +141,7 @@ fn one_request_through_kirk_and_scotty_is_one_trace_and_counted() {
          metrics: {{prefix: scotty, bind: {{host: 127.0.0.1, port: {scotty_metrics}}}}}\n{tracing}"
     );
     let kirk_yaml = format!(
-        "db: {{url: \"postgres://postgres@127.0.0.1:5432/test\", min_size: 1}}\n\
+        "db: {{value: \"postgres://postgres@127.0.0.1:5432/test\", min_size: 1}}\n\
          scotty: {{address: {{host: 127.0.0.1, port: {scotty_port}}}}}\n\
          server: {{bind: {{host: 127.0.0.1, port: {kirk_port}}}}}\n\
          console: {{level: INFO}}\n\

@@ -272,7 +272,7 @@ fn a_dsn_that_is_not_a_url_is_a_validation_error_without_its_value() {
                  message Configuration { harness.postgres.DSN db = 1 [(harness.wire).input.type = \"x::Db\"]; }\n";
     let dir = scratch(&[
         ("svc.proto", proto),
-        ("svc.yaml", "db:\n  url: admin pa55word at db\n"),
+        ("svc.yaml", "db:\n  value: admin pa55word at db\n"),
     ]);
     let output = harness(&[
         "check",
@@ -283,7 +283,7 @@ fn a_dsn_that_is_not_a_url_is_a_validation_error_without_its_value() {
     let text = stdout(&output);
     assert!(text.starts_with("Validation error: "), "{text}");
     assert!(
-        text.contains(":2:8: db.url: invalid value <redacted>:"),
+        text.contains(":2:10: db.value: invalid value <redacted>:"),
         "{text}"
     );
     assert!(!text.contains("pa55word"), "{text}");

@@ -61,6 +61,11 @@ pub mod harness {
         pub r#type: ::prost::alloc::string::String,
         #[prost(enumeration = "input::Reach", optional, tag = "2")]
         pub reach: ::core::option::Option<i32>,
+        /// On a gRPC channel: the gRPC services it calls, by full name ("scotty.Scotty"), each
+        /// defined in this service's proto or its imports. `harness graph` checks that the
+        /// service it reaches serves them, with wire-compatible messages.
+        #[prost(string, repeated, tag = "3")]
+        pub calls: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     }
     /// Nested message and enum types in `Input`.
     pub mod input {
@@ -116,6 +121,10 @@ pub mod harness {
         pub r#type: ::prost::alloc::string::String,
         #[prost(enumeration = "output::Expose", optional, tag = "2")]
         pub expose: ::core::option::Option<i32>,
+        /// On a gRPC server: the gRPC services it serves, by full name; when empty, the
+        /// services defined in the service's own proto file.
+        #[prost(string, repeated, tag = "3")]
+        pub serves: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
     }
     /// Nested message and enum types in `Output`.
     pub mod output {
@@ -186,6 +195,8 @@ pub mod harness {
         pub name: ::core::option::Option<::prost::alloc::string::String>,
         #[prost(message, optional, tag = "2")]
         pub container: ::core::option::Option<service::Container>,
+        #[prost(message, optional, tag = "3")]
+        pub scale: ::core::option::Option<service::Scale>,
     }
     /// Nested message and enum types in `Service`.
     pub mod service {
@@ -213,6 +224,21 @@ pub mod harness {
             #[prost(message, optional, tag = "2")]
             pub resources: ::core::option::Option<Resources>,
         }
+        /// How many replicas run, for `harness kube-gen`'s HorizontalPodAutoscaler.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Scale {
+            /// Fewest replicas (unset: 1). 0 lets an event-driven service scale to zero, which
+            /// kube-gen allows only when nothing calls it synchronously.
+            #[prost(uint32, optional, tag = "1")]
+            pub min_replicas: ::core::option::Option<u32>,
+            /// Most replicas (unset: 2).
+            #[prost(uint32, optional, tag = "2")]
+            pub max_replicas: ::core::option::Option<u32>,
+            /// Average CPU use, in percent of the CPU request, that the autoscaler keeps
+            /// (unset: 80).
+            #[prost(uint32, optional, tag = "3")]
+            pub cpu_utilization: ::core::option::Option<u32>,
+        }
     }
     pub mod grpc {
         /// A gRPC client channel to one address.
@@ -227,9 +253,20 @@ pub mod harness {
             #[prost(message, optional, tag = "1")]
             pub bind: ::core::option::Option<super::net::Socket>,
         }
-        /// A gRPC client channel to a URL, with timeouts.
+        /// The endpoint a gRPC server binds, written `bind: {host: 0.0.0.0, port: 50051}`: a gRPC
+        /// server output accepts it as its whole configuration.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
         pub struct Endpoint {
+            /// IP address or host name to listen on.
+            #[prost(string, tag = "1")]
+            pub host: ::prost::alloc::string::String,
+            /// Port number, 1 to 65535.
+            #[prost(uint32, tag = "2")]
+            pub port: u32,
+        }
+        /// A gRPC client channel to a target URL, with timeouts.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Target {
             /// <http://HOST:PORT> or <https://HOST:PORT>
             #[prost(string, tag = "1")]
             pub url: ::prost::alloc::string::String,
@@ -644,12 +681,13 @@ pub mod harness {
             #[prost(uint32, tag = "6")]
             pub max_size: u32,
         }
-        /// A PostgreSQL connection pool, configured by a connection URL.
+        /// A PostgreSQL connection pool, configured by a connection URL (a DSN), written
+        /// `db: {value: postgres://user:pass@db:5432/users}`.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
         pub struct Dsn {
             /// postgres://USER:PASSWORD@HOST:PORT/DATABASE?OPTIONS
             #[prost(string, tag = "1")]
-            pub url: ::prost::alloc::string::String,
+            pub value: ::prost::alloc::string::String,
             #[prost(uint32, tag = "2")]
             pub min_size: u32,
             #[prost(uint32, tag = "3")]

@@ -98,7 +98,7 @@ fn reads_socket_addresses_from_values() {
         spec.message.clone(),
         serde_json::json!({
             "db": {"address": {"host": "db.acme.dev", "port": 5432}},
-            "events": {"url": "postgres://app:s3cret@events.acme.dev/app"},
+            "events": {"value": "postgres://app:s3cret@events.acme.dev/app"},
             "server": {"bind": {"host": "0.0.0.0", "port": 8000}},
         }),
     )
@@ -133,27 +133,87 @@ fn a_dsn_that_is_not_a_url_is_an_error_without_its_value() {
     let (spec, _) = spec_of(KIRK).unwrap();
     let config = DynamicMessage::deserialize(
         spec.message.clone(),
-        serde_json::json!({"events": {"url": "user s3cret at db"}}),
+        serde_json::json!({"events": {"value": "user s3cret at db"}}),
     )
     .unwrap();
     let err = spec.wires[3].socket_address(&config).unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with("events.url: not a URL"), "{text}");
+    assert!(text.starts_with("events.value: not a URL"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
 }
 
 #[test]
-fn url_ports_default_by_scheme() {
-    assert_eq!(parse_url_address("redis://cache").unwrap().port, 6379);
-    assert_eq!(parse_url_address("https://[::1]/x").unwrap().host, "::1");
+fn an_unset_socket_of_a_configured_wire_is_an_error() {
+    let (spec, _) = spec_of(KIRK).unwrap();
+    let config =
+        DynamicMessage::deserialize(spec.message.clone(), serde_json::json!({"server": {}}))
+            .unwrap();
+    let err = spec.wires[4].socket_address(&config).unwrap_err();
+    assert_eq!(err.to_string(), "server.bind is not set");
+}
+
+#[test]
+fn an_endpoint_is_its_own_socket() {
+    let (spec, _) = spec_of(
+        r#"syntax = "proto3";
+        import "harness/wire.proto";
+        import "harness/grpc.proto";
+        message Configuration {
+            harness.grpc.Endpoint bind = 1 [(harness.wire).output.type = "harness_wires::grpc::Server"];
+        }"#,
+    )
+    .unwrap();
+    let socket = spec.wires[0].socket.as_ref().unwrap();
     assert_eq!(
-        parse_url_address("foo://host"),
-        Err(UrlProblem::NoPort("foo".into()))
+        (socket.protocol, &socket.form),
+        (Protocol::Grpc, &SocketForm::Inline)
     );
-    assert!(matches!(
-        parse_url_address("no scheme"),
-        Err(UrlProblem::NotUrl(_))
-    ));
+    let config = DynamicMessage::deserialize(
+        spec.message.clone(),
+        serde_json::json!({"bind": {"host": "0.0.0.0", "port": 80}}),
+    )
+    .unwrap();
+    assert_eq!(
+        spec.wires[0].socket_address(&config).unwrap(),
+        Some(SocketAddress {
+            host: "0.0.0.0".into(),
+            port: 80
+        })
+    );
+}
+
+#[test]
+fn reads_calls_serves_and_scale() {
+    let (spec, _) = spec_of(
+        r#"syntax = "proto3";
+        import "harness/wire.proto";
+        import "harness/grpc.proto";
+        message Configuration {
+            option (harness.service).scale.min_replicas = 3;
+            harness.grpc.Channel scotty = 1 [
+                (harness.wire).input.type = "harness_wires::grpc::Channel",
+                (harness.wire).input.calls = "scotty.Scotty",
+                (harness.wire).input.calls = "scotty.Engine"
+            ];
+            harness.grpc.Server api = 2 [
+                (harness.wire).output.type = "harness_wires::grpc::Server",
+                (harness.wire).output.serves = "kirk.Bridge"
+            ];
+        }"#,
+    )
+    .unwrap();
+    assert_eq!(spec.wires[0].calls, ["scotty.Scotty", "scotty.Engine"]);
+    assert!(spec.wires[0].serves.is_empty());
+    assert_eq!(spec.wires[1].serves, ["kirk.Bridge"]);
+    let scale = spec.service.scale.unwrap();
+    assert_eq!(
+        (
+            scale.min_replicas,
+            scale.max_replicas,
+            scale.cpu_utilization
+        ),
+        (3, 3, ScaleSpec::DEFAULT_CPU_UTILIZATION)
+    );
 }
 
 #[test]

@@ -95,19 +95,10 @@ impl std::error::Error for Error {}
 
 impl InputWire<Connection> for Client {
     async fn connect(config: &Connection) -> Result<Self, WireError> {
-        let socket = config
-            .address
-            .as_ref()
-            .ok_or_else(|| WireError::config("address is not set"))?;
-        let port = u16::try_from(socket.port).map_err(|_| {
-            WireError::config(format!("address.port: {} is not a TCP port", socket.port))
-        })?;
-        let host = if socket.host.contains(':') {
-            format!("[{}]", socket.host)
-        } else {
-            socket.host.clone()
-        };
-        let scheme_authority = format!("http://{host}:{port}");
+        let address =
+            harness::socket::SocketAddress::from_socket("address", config.address.as_ref())
+                .map_err(WireError::config)?;
+        let scheme_authority = format!("http://{address}");
         scheme_authority
             .parse::<Uri>()
             .map_err(|e| WireError::config(format!("address: {e}")))?;
@@ -120,7 +111,7 @@ impl InputWire<Connection> for Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 client,
-                peer: Cow::Owned(format!("{host}:{port}")),
+                peer: Cow::Owned(address.authority()),
                 scheme_authority,
                 timeout: duration(config.timeout.as_ref()).unwrap_or(DEFAULT_TIMEOUT),
             }),

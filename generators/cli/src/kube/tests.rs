@@ -482,17 +482,20 @@ fn refuses_a_public_output_without_socket() {
         "{err}"
     );
 
-    let checked = scratch_service(
-        NAMED,
-        r#"harness.http.Server server = 1 [
-    (harness.wire).output.type = "harness_wires::http::Server",
-    (harness.wire).output.expose = PUBLIC
-];"#,
-        "server: {}\n",
-    );
-    let err = error_of(&checked, &Options::new("v1"));
+    // A server without its bind does not even check: every field a wire needs to run
+    // is required by its message's rules.
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("s.proto");
+    fs::write(
+        &proto,
+        "syntax = \"proto3\";\nimport \"harness/wire.proto\";\nimport \"harness/http.proto\";\n\
+         message Configuration { harness.http.Server server = 1 [(harness.wire).output.type = \"x::S\"]; }\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("s.yaml"), "server: {}\n").unwrap();
+    let err = check_files(&proto, &[], &dir.path().join("s.yaml"), None, None).unwrap_err();
     assert!(
-        err.contains("its socket is not set in the configuration"),
+        err.to_string().contains("server.bind: is required"),
         "{err}"
     );
 
