@@ -4,6 +4,7 @@
 #[cfg(feature = "compile")]
 pub mod check;
 pub mod config;
+pub mod contract;
 pub mod path;
 pub mod proto;
 #[cfg(feature = "compile")]
@@ -14,8 +15,4 @@ pub mod socket;
 pub mod spec;
 pub mod validate;
 
-/// How long the outputs may drain after the first SIGINT/SIGTERM before they are cut off:
-/// 30 seconds. The runtime uses it, and `harness kube-gen` derives the pod's
-/// `terminationGracePeriodSeconds` from it; it lives outside the `runtime` feature so the
-/// command line reads the same value without building the runtime.
-pub const DEFAULT_GRACE_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);
+pub use contract::DEFAULT_GRACE_PERIOD;

@@ -49,6 +49,7 @@ pub use crate::proto::harness::mark::Protocol;
 pub use crate::proto::harness::output::Expose;
 pub use crate::socket::{SocketAddress, SocketError};
 
+use crate::path::FieldPath;
 use crate::proto::harness as options;
 
 impl Protocol {
@@ -357,6 +358,43 @@ impl WireSpec {
             }
         };
         address.map(Some)
+    }
+}
+
+/// A part of a socket, for locating its value in a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketPart {
+    Host,
+    Port,
+}
+
+impl WireSpec {
+    /// The path of this wire's socket host or port in the configuration (for a URL
+    /// socket, the URL's field): `scotty.address.host`, `db.value`, `bind.port`.
+    pub fn socket_path(&self, part: SocketPart) -> Option<FieldPath> {
+        let socket = self.socket.as_ref()?;
+        let Kind::Message(config) = self.field.kind() else {
+            return None;
+        };
+        let wire = FieldPath::root().field(&self.field);
+        let leaf = |message: &MessageDescriptor, path: FieldPath| {
+            let name = match part {
+                SocketPart::Host => "host",
+                SocketPart::Port => "port",
+            };
+            Some(path.field(&message.get_field_by_name(name)?))
+        };
+        match socket.form {
+            SocketForm::Inline => leaf(&config, wire),
+            SocketForm::Url => Some(wire.field(&config.get_field_by_name(&socket.field)?)),
+            SocketForm::Socket => {
+                let field = config.get_field_by_name(&socket.field)?;
+                let Kind::Message(socket_message) = field.kind() else {
+                    return None;
+                };
+                leaf(&socket_message, wire.field(&field))
+            }
+        }
     }
 }
 

@@ -43,6 +43,10 @@ pub use harness_core::runtime;
 /// connection URL), read with the same rules as `harness check` and `harness kube-gen`.
 pub use harness_core::socket;
 
+/// Facts shared by the runtime and the manifests: the health path, the syslog socket,
+/// the drain time.
+pub use harness_core::contract;
+
 /// Rust types of the bundled protos (`harness.*`, `validate.*`), shared by every service
 /// and wire.
 pub use harness_core::proto;

@@ -19,7 +19,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 /// Default path of the system logger's socket.
-pub const DEV_LOG: &str = "/dev/log";
+pub use harness::contract::DEFAULT_SYSLOG_SOCKET as DEV_LOG;
 
 /// Logs written to stdout or stderr, configured by `harness.logging.Console`: records at
 /// `level` and above (NOTSET: INFO), as text lines (coloured on a terminal) or JSON lines.
@@ -60,22 +60,18 @@ impl InputWire<ConsoleConfig> for Console {
 
 impl InputWire<SyslogConfig> for Syslog {
     async fn connect(config: &SyslogConfig) -> Result<Self, WireError> {
-        let sink = match config.address.as_ref() {
-            Some(address) => {
-                let address = harness::socket::SocketAddress::from_socket("address", Some(address))
-                    .map_err(WireError::config)?;
+        let sink = match harness::contract::syslog_socket(config) {
+            None => {
+                let address =
+                    harness::socket::SocketAddress::from_socket("address", config.address.as_ref())
+                        .map_err(WireError::config)?;
                 let socket = UdpSocket::bind(("0.0.0.0", 0)).map_err(WireError::other)?;
                 socket
                     .connect((address.host.as_str(), address.port))
                     .map_err(|e| WireError::connect(format!("syslog at {address}: {e}")))?;
                 Sink::Udp(socket)
             }
-            None => {
-                let path = if config.path.is_empty() {
-                    DEV_LOG
-                } else {
-                    config.path.as_str()
-                };
+            Some(path) => {
                 let socket = UnixDatagram::unbound().map_err(WireError::other)?;
                 socket
                     .connect(path)

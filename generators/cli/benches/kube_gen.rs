@@ -39,7 +39,7 @@ fn kirk_yaml(i: usize) -> String {
 }
 
 struct Service {
-    text: String,
+    sources: Sources,
     config: DynamicMessage,
     options: Options,
 }
@@ -53,7 +53,7 @@ fn prepare() -> (ConfigSpec, Vec<Service>) {
             let sources = Sources {
                 config: Source {
                     path: PathBuf::from(format!("kirk-{i}.yaml")),
-                    text: text.clone(),
+                    text,
                 },
                 merge: None,
                 patch: None,
@@ -66,7 +66,7 @@ fn prepare() -> (ConfigSpec, Vec<Service>) {
                 ..Options::new(format!("v{i}"))
             };
             Service {
-                text,
+                sources,
                 config,
                 options,
             }
@@ -79,12 +79,8 @@ fn prepare() -> (ConfigSpec, Vec<Service>) {
 fn generate_all(spec: &ConfigSpec, services: &[Service]) -> usize {
     let mut bytes = 0;
     for service in services {
-        let sources = kube::Sources {
-            config: &service.text,
-            merge: None,
-            patch: None,
-        };
-        let manifests = kube::generate(spec, &service.config, sources, &service.options).unwrap();
+        let manifests =
+            kube::generate(spec, &service.config, &service.sources, &service.options).unwrap();
         bytes += manifests.to_yaml().unwrap().len();
     }
     bytes
@@ -124,12 +120,7 @@ fn generate_1000_parts(c: &mut Criterion) {
     let all: Vec<kube::Manifests> = services
         .iter()
         .map(|service| {
-            let sources = kube::Sources {
-                config: &service.text,
-                merge: None,
-                patch: None,
-            };
-            kube::generate(&spec, &service.config, sources, &service.options).unwrap()
+            kube::generate(&spec, &service.config, &service.sources, &service.options).unwrap()
         })
         .collect();
     c.bench_function("generate_1000_objects_only", |b| {
@@ -137,12 +128,7 @@ fn generate_1000_parts(c: &mut Criterion) {
             services
                 .iter()
                 .map(|service| {
-                    let sources = kube::Sources {
-                        config: &service.text,
-                        merge: None,
-                        patch: None,
-                    };
-                    kube::generate(&spec, &service.config, sources, &service.options)
+                    kube::generate(&spec, &service.config, &service.sources, &service.options)
                         .unwrap()
                         .objects
                         .len()
@@ -187,14 +173,13 @@ fn check_and_generate_kirk(c: &mut Criterion) {
                 None,
             )
             .unwrap();
-            let sources = kube::Sources {
-                config: &checked.sources.config.text,
-                merge: None,
-                patch: None,
-            };
-            let manifests =
-                kube::generate(&checked.spec, &checked.config, sources, &Options::new("v1"))
-                    .unwrap();
+            let manifests = kube::generate(
+                &checked.spec,
+                &checked.config,
+                &checked.sources,
+                &Options::new("v1"),
+            )
+            .unwrap();
             manifests.to_yaml().unwrap().len()
         })
     });

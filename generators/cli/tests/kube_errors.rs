@@ -187,3 +187,94 @@ fn warnings_go_to_stderr_and_the_manifests_still_to_stdout() {
     assert!(stderr(&output).starts_with("warning: output `server` binds 127.0.0.1"));
     assert!(String::from_utf8_lossy(&output.stdout).contains("kind: Deployment"));
 }
+
+#[test]
+fn a_loopback_host_on_a_namespace_input_is_refused_at_its_position() {
+    let dir = kirk_yaml_with("host: scotty", "host: 127.0.0.1");
+    let err = fails(harness_in(dir.path(), &KIRK), 1);
+    assert!(
+        err.contains(
+            "kirk.yaml:12:11: scotty.address.host: host `127.0.0.1` is a loopback address"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("NAME, NAME.NS, NAME.NS.svc"), "{err}");
+}
+
+#[test]
+fn an_ip_or_an_outside_name_on_a_namespace_input_is_refused() {
+    for host in ["10.0.0.7", "scotty.example.com"] {
+        let dir = kirk_yaml_with("host: scotty", &format!("host: {host}"));
+        let err = fails(harness_in(dir.path(), &KIRK), 1);
+        assert!(
+            err.contains("kirk.yaml:12:11: scotty.address.host"),
+            "{err}"
+        );
+        assert!(err.contains(host), "{err}");
+    }
+}
+
+#[test]
+fn a_loopback_host_set_by_the_merge_file_is_located_there() {
+    let dir = inputs_with(
+        "loopback-merge.yaml",
+        "scotty:\n  address:\n    host: localhost\n",
+    );
+    let mut args = KIRK.to_vec();
+    args.extend(["--secret-merge", "loopback-merge.yaml"]);
+    let err = fails(harness_in(dir.path(), &args), 1);
+    assert!(
+        err.contains("loopback-merge.yaml:3:11: scotty.address.host"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_loopback_host_on_an_external_input_is_refused() {
+    let dir = kirk_yaml_with("host: db.acme.dev", "host: 127.0.0.1");
+    let err = fails(harness_in(dir.path(), &KIRK), 1);
+    assert!(err.contains("kirk.yaml:4:11: db.address.host"), "{err}");
+    assert!(err.contains("EXTERNAL"), "{err}");
+}
+
+#[test]
+fn an_external_ip_is_a_static_service_entry() {
+    let dir = kirk_yaml_with("host: db.acme.dev", "host: 10.1.2.3");
+    let output = harness_in(dir.path(), &KIRK);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let yaml = String::from_utf8(output.stdout).unwrap();
+    let entry = yaml
+        .split("\n---\n")
+        .find(|doc| doc.contains("kind: ServiceEntry"))
+        .expect("a ServiceEntry");
+    assert!(entry.contains("resolution: STATIC"), "{entry}");
+    assert!(entry.contains("addresses:\n  - 10.1.2.3"), "{entry}");
+    assert!(
+        entry.contains("endpoints:\n  - address: 10.1.2.3"),
+        "{entry}"
+    );
+    assert!(entry.contains("- kirk-db.external.invalid"), "{entry}");
+    assert!(!entry.contains("resolution: DNS"), "{entry}");
+    assert!(
+        yaml.contains("./kirk-db.external.invalid"),
+        "sidecar egress"
+    );
+}
+
+#[test]
+fn the_python_harness_command_line_with_its_runtime_word_is_accepted() {
+    let plain = harness(&KIRK);
+    let python = harness(&["kube-gen", "python", "kirk.proto", "kirk.yaml", "v1"]);
+    assert!(python.status.success(), "{}", stderr(&python));
+    assert!(!python.stdout.is_empty());
+    assert_eq!(python.stdout, plain.stdout);
+
+    let err = fails(
+        harness(&["kube-gen", "java", "kirk.proto", "kirk.yaml", "v1"]),
+        2,
+    );
+    assert!(
+        err.contains("`java` is not a runtime of the Python harness"),
+        "{err}"
+    );
+}

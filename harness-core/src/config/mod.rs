@@ -121,6 +121,22 @@ pub fn load(
     Ok(message)
 }
 
+/// A diagnostic about the value at `path` of a configuration that loaded (for kube-gen's
+/// and the system graph's errors): located in the file that set the value, the merge or
+/// patch file included. The files are parsed again: this is for the error path only.
+pub fn locate(sources: &Sources, path: &crate::path::FieldPath, message: String) -> Diagnostic {
+    let shown = Some(path.to_string());
+    match Loaded::new(sources) {
+        Ok(loaded) => loaded.diagnostic(&field_steps(path), shown, message),
+        Err(_) => Diagnostic {
+            file: Some(sources.config.path.clone()),
+            position: None,
+            path: shown,
+            message,
+        },
+    }
+}
+
 /// The merged and patched JSON value, with what is needed to explain errors in it.
 struct Loaded<'a> {
     sources: &'a Sources,

@@ -16,7 +16,7 @@ use tower::Service;
 use crate::telemetry::{self, TRACEPARENT_HEADER};
 
 /// The path of the health check.
-pub const HEALTH_PATH: &str = "/_/health";
+pub use harness::contract::HEALTH_PATH;
 
 /// An HTTP server (HTTP/1.1 and h2c) serving an axum [`Router`], configured by
 /// `harness.http.Server`.

@@ -5,9 +5,10 @@
 //! kube-gen cannot deploy, 2 for usage, I/O and proto errors.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
-use crate::kube::{self, Options, Sources};
+use crate::kube::{self, Options};
 use harness_core::check::check_files;
 
 use super::KubeGenArgs;
@@ -15,11 +16,36 @@ use super::KubeGenArgs;
 /// Exit status of a service that is valid but cannot be deployed as asked.
 const EXIT_KUBE_GEN: u8 = 1;
 
+/// Runtime words of the Python harness's `kube-gen RUNTIME PROTO CONFIG VERSION`.
+const PYTHON_RUNTIMES: &[&str] = &["python"];
+
+/// PROTO, CONFIG and VERSION, after the Python harness's runtime word when there is one.
+fn positionals(args: &[String]) -> Result<(&Path, &Path, &str), String> {
+    match args {
+        [proto, config, version] => Ok((Path::new(proto), Path::new(config), version)),
+        [runtime, proto, config, version] if PYTHON_RUNTIMES.contains(&runtime.as_str()) => {
+            Ok((Path::new(proto), Path::new(config), version))
+        }
+        [runtime, ..] => Err(format!(
+            "four arguments are PYTHON-RUNTIME PROTO CONFIG VERSION, and `{runtime}` is not a runtime of the Python harness ({}); the usual form is PROTO CONFIG VERSION",
+            PYTHON_RUNTIMES.join(", ")
+        )),
+        _ => Err("expected PROTO CONFIG VERSION".to_owned()),
+    }
+}
+
 pub fn run(args: KubeGenArgs) -> ExitCode {
+    let (proto, config, version) = match positionals(&args.positionals) {
+        Ok(positionals) => positionals,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
     let checked = match check_files(
-        &args.proto.proto,
-        &args.proto.includes,
-        &args.config,
+        proto,
+        &args.includes,
+        config,
         args.secret_merge.as_deref(),
         args.secret_patch.as_deref(),
     ) {
@@ -29,18 +55,14 @@ pub fn run(args: KubeGenArgs) -> ExitCode {
             return ExitCode::from(err.exit_code());
         }
     };
-    let sources = Sources {
-        config: &checked.sources.config.text,
-        merge: checked.sources.merge.as_ref().map(|s| s.text.as_str()),
-        patch: checked.sources.patch.as_ref().map(|s| s.text.as_str()),
-    };
     let options = Options {
-        version: args.version,
+        version: version.to_owned(),
         instance: args.instance,
         namespace: args.namespace,
         base_domain: args.base_domain,
     };
-    let manifests = match kube::generate(&checked.spec, &checked.config, sources, &options) {
+    let manifests = match kube::generate(&checked.spec, &checked.config, &checked.sources, &options)
+    {
         Ok(manifests) => manifests,
         Err(err) => {
             eprintln!("error: {err}");

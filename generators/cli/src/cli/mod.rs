@@ -59,15 +59,25 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "harness kube-gen [OPTIONS] PROTO CONFIG VERSION")]
+#[command(
+    after_help = "PROTO is the service's proto; CONFIG its configuration, a YAML file that \
+becomes a ConfigMap; VERSION the image tag and the app.kubernetes.io/version label.\n\
+The Python harness's form, with its runtime word first (`kube-gen python PROTO CONFIG VERSION`), \
+is accepted: the word is ignored, since a harness image's entrypoint is the service itself."
+)]
 struct KubeGenArgs {
-    #[command(flatten)]
-    proto: ProtoArgs,
-    /// The configuration, a YAML file; it becomes a ConfigMap.
-    #[arg(value_name = "CONFIG")]
-    config: PathBuf,
-    /// The version to deploy: the image tag and the app.kubernetes.io/version label.
-    #[arg(value_name = "VERSION")]
-    version: String,
+    /// Add a directory to search for imports (the proto's own directory and the bundled
+    /// harness, validate and google protos are always searched).
+    #[arg(short = 'I', long = "proto-path", value_name = "DIR")]
+    includes: Vec<PathBuf>,
+    /// The service's proto, its configuration (YAML) and the version to deploy
+    #[arg(
+        value_names = ["PROTO", "CONFIG", "VERSION"],
+        num_args = 3..=4,
+        required = true
+    )]
+    positionals: Vec<String>,
     /// Deploy a named instance: objects are named NAME-INSTANCE.
     #[arg(long, value_name = "NAME")]
     instance: Option<String>,

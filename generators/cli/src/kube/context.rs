@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use harness_core::spec::{ConfigSpec, Direction, Expose, Protocol, Reach, SocketAddress, WireSpec};
+use harness_core::config::{self, Sources};
+use harness_core::spec::{
+    ConfigSpec, Direction, Expose, Protocol, Reach, SocketAddress, SocketPart, WireSpec,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use prost_reflect::DynamicMessage;
 
-use super::names::{self, check_dns1035_label, check_dns1123_label, check_port_name};
-use super::{KubeGenError, Options, Sources};
+use super::names::{self, ServiceHost, check_dns1035_label, check_dns1123_label, check_port_name};
+use super::{KubeGenError, Options};
 
 pub const LABEL_NAME: &str = "app.kubernetes.io/name";
 pub const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
@@ -21,8 +24,6 @@ pub const GRPC_SERVICE_PORT: u16 = 50051;
 
 /// The message type whose wire needs the node's syslog socket mounted.
 pub const SYSLOG_TYPE: &str = "harness.logging.Syslog";
-/// The syslog socket when the Syslog wire names none.
-pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 
 /// A wire of the service with its socket, when it has one in this configuration.
 #[derive(Debug, Clone)]
@@ -76,6 +77,8 @@ pub struct Exposed<'a> {
 pub struct Context<'a> {
     /// `(harness.service).name`.
     pub name: String,
+    /// `--instance`, when given.
+    pub instance: Option<String>,
     /// `NAME` or `NAME-INSTANCE`: the Deployment's, Service's and Istio objects' name.
     pub full_name: String,
     pub namespace: String,
@@ -100,96 +103,22 @@ pub struct Context<'a> {
     pub warnings: Vec<String>,
 }
 
+/// The names of a service's objects, checked.
+struct Naming {
+    name: String,
+    full_name: String,
+    repository: String,
+    public_host: Option<String>,
+}
+
 impl<'a> Context<'a> {
     pub fn new(
         spec: &'a ConfigSpec,
         config: &DynamicMessage,
-        sources: &Sources<'a>,
+        sources: &'a Sources,
         options: &Options,
     ) -> Result<Self, KubeGenError> {
-        let file = spec.message.parent_file().name().to_owned();
-        let name = spec
-            .service
-            .name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .ok_or_else(|| KubeGenError::NoName { file: file.clone() })?;
-        check_dns1035_label(&name).map_err(|reason| KubeGenError::Invalid {
-            what: "(harness.service).name".into(),
-            value: name.clone(),
-            rule: "a DNS-1035 label",
-            reason,
-        })?;
-        let repository = spec
-            .service
-            .repository
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .ok_or_else(|| KubeGenError::NoRepository {
-                file: file.clone(),
-                message: spec.message.full_name().to_owned(),
-            })?;
-        if let Some(bad) = repository
-            .chars()
-            .find(|c| c.is_whitespace() || c.is_ascii_uppercase() || *c == '@')
-        {
-            return Err(KubeGenError::Invalid {
-                what: "(harness.service).container.repository".into(),
-                value: repository.clone(),
-                rule: "an image repository",
-                reason: format!(
-                    "it contains {bad:?}; a repository is lower-case, without tag or digest"
-                ),
-            });
-        }
-        names::check_version(&options.version).map_err(|reason| KubeGenError::Invalid {
-            what: "VERSION".into(),
-            value: options.version.clone(),
-            rule: "an image tag and label value",
-            reason,
-        })?;
-        check_dns1123_label(&options.namespace).map_err(|reason| KubeGenError::Invalid {
-            what: "--namespace".into(),
-            value: options.namespace.clone(),
-            rule: "a DNS-1123 label",
-            reason,
-        })?;
-        let full_name = match &options.instance {
-            Some(instance) => {
-                check_dns1123_label(instance).map_err(|reason| KubeGenError::Invalid {
-                    what: "--instance".into(),
-                    value: instance.clone(),
-                    rule: "a DNS-1123 label",
-                    reason,
-                })?;
-                format!("{name}-{instance}")
-            }
-            None => name.clone(),
-        };
-        check_dns1035_label(&full_name).map_err(|reason| KubeGenError::Invalid {
-            what: "NAME-INSTANCE, the name of the Deployment and Service,".into(),
-            value: full_name.clone(),
-            rule: "a DNS-1035 label",
-            reason,
-        })?;
-        let public_host = match &options.base_domain {
-            Some(domain) => {
-                names::check_domain(domain).map_err(|reason| KubeGenError::BaseDomain {
-                    value: domain.clone(),
-                    reason,
-                })?;
-                let host = format!("{full_name}.{domain}");
-                names::check_dns1123_subdomain(&host).map_err(|reason| {
-                    KubeGenError::BaseDomain {
-                        value: domain.clone(),
-                        reason: format!("the public host {host} is not valid: {reason}"),
-                    }
-                })?;
-                Some(host)
-            }
-            None => None,
-        };
-
+        let naming = Naming::new(spec, options)?;
         let mut inputs = Vec::new();
         let mut outputs = Vec::new();
         for spec_wire in &spec.wires {
@@ -199,91 +128,36 @@ impl<'a> Context<'a> {
                 Direction::Output(_) => outputs.push(wire),
             }
         }
-
         let mut warnings = Vec::new();
-        let mut service_outputs = Vec::new();
-        let mut headless_outputs = Vec::new();
-        for wire in &outputs {
-            if let Some(port_name) = wire.port_name() {
-                check_port_name(&port_name).map_err(|reason| KubeGenError::Invalid {
-                    what: format!("the port name of output `{}`", wire.spec.name),
-                    value: port_name.clone(),
-                    rule: "a port name (IANA service name); shorten the field's name",
-                    reason,
-                })?;
-            }
-            let Some(expose) = wire.expose() else {
-                continue;
-            };
-            if expose == Expose::Private || !wire.configured {
-                continue;
-            }
-            let Some((protocol, address)) = wire.socket.clone() else {
-                let reason = if wire.spec.socket.is_none() {
-                    format!(
-                        "its type {} has no harness.net.Socket field",
-                        wire.spec.config_type
-                    )
-                } else {
-                    "its socket is not set in the configuration".to_owned()
-                };
-                if expose == Expose::Public {
-                    return Err(KubeGenError::PublicWithoutSocket {
-                        wire: wire.spec.name.clone(),
-                        reason,
-                    });
-                }
-                warnings.push(format!(
-                    "output `{}` is exposed but {reason}: it gets no Service port",
-                    wire.spec.name
-                ));
-                continue;
-            };
-            let port_name = wire.port_name().unwrap_or_default();
-            if is_loopback(&address.host) {
-                warnings.push(format!(
-                    "output `{}` binds {}: only the pod itself can reach it; bind 0.0.0.0 to serve it",
-                    wire.spec.name, address.host
-                ));
-            }
-            let exposed = Exposed {
-                wire: wire.clone(),
-                protocol,
-                port_name,
-                container_port: address.port,
-                service_port: address.port,
-            };
-            if expose == Expose::Headless {
-                headless_outputs.push(exposed);
-            } else {
-                service_outputs.push(exposed);
-            }
+        for wire in &inputs {
+            check_input_host(wire, sources, &options.namespace, &mut warnings)?;
         }
+        let (mut service_outputs, headless_outputs) = exposed_outputs(&outputs, &mut warnings)?;
         assign_service_ports(&mut service_outputs)?;
         check_unique_container_ports(&outputs)?;
 
-        let hashed = |text: &'a str| (text, names::content_hash(text));
-        let mut ctx = Context {
-            name,
-            full_name,
+        let hashed =
+            |source: &'a config::Source| (source.text.as_str(), names::content_hash(&source.text));
+        Ok(Context {
+            name: naming.name,
+            instance: options.instance.clone(),
+            full_name: naming.full_name,
             namespace: options.namespace.clone(),
             version: options.version.clone(),
-            repository,
-            public_host,
-            config_text: sources.config,
-            config_hash: names::content_hash(sources.config),
-            merge: sources.merge.map(hashed),
-            patch: sources.patch.map(hashed),
+            repository: naming.repository,
+            public_host: naming.public_host,
+            config_text: &sources.config.text,
+            config_hash: names::content_hash(&sources.config.text),
+            merge: sources.merge.as_ref().map(hashed),
+            patch: sources.patch.as_ref().map(hashed),
             spec,
+            syslog_socket: syslog_socket(&inputs, config),
             inputs,
             outputs,
             service_outputs,
             headless_outputs,
-            syslog_socket: None,
             warnings,
-        };
-        ctx.syslog_socket = ctx.find_syslog_socket(config);
-        Ok(ctx)
+        })
     }
 
     /// `FULL_NAME-SUFFIX...`
@@ -310,14 +184,15 @@ impl<'a> Context<'a> {
         Some(self.object_name(&["config-patch", hash]))
     }
 
-    /// The labels that select this deployment's pods: name and instance. The instance
-    /// is always set (to NAME or NAME-INSTANCE), so two instances never select each
-    /// other's pods.
+    /// The labels that select this deployment's pods, exactly as the Python harness sets
+    /// them (selectors are immutable, so a service moves over in place): the name, and
+    /// the instance name with `--instance`.
     pub fn selector_labels(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (LABEL_NAME.to_owned(), self.name.clone()),
-            (LABEL_INSTANCE.to_owned(), self.full_name.clone()),
-        ])
+        let mut labels = BTreeMap::from([(LABEL_NAME.to_owned(), self.name.clone())]);
+        if let Some(instance) = &self.instance {
+            labels.insert(LABEL_INSTANCE.to_owned(), instance.clone());
+        }
+        labels
     }
 
     /// Metadata of an object of this service.
@@ -332,39 +207,112 @@ impl<'a> Context<'a> {
 
     /// `NAME[-INSTANCE].NAMESPACE.svc.cluster.local`: the Service's host in the mesh.
     pub fn service_host(&self) -> String {
-        format!("{}.{}.svc.cluster.local", self.full_name, self.namespace)
+        ServiceHost {
+            name: self.full_name.clone(),
+            namespace: self.namespace.clone(),
+        }
+        .fqdn()
     }
 
     pub fn image(&self) -> String {
         format!("{}:{}", self.repository, self.version)
     }
+}
 
-    /// The node's syslog socket the pod mounts: the `path` of a configured Syslog wire
-    /// (default `/dev/log`), unless the wire sends to a server over the network.
-    fn find_syslog_socket(&self, config: &DynamicMessage) -> Option<String> {
-        self.inputs.iter().find_map(|wire| {
-            if wire.spec.config_type != SYSLOG_TYPE {
-                return None;
+impl Naming {
+    fn new(spec: &ConfigSpec, options: &Options) -> Result<Self, KubeGenError> {
+        let file = spec.message.parent_file().name().to_owned();
+        let invalid = |what: &str, value: &str, rule: &'static str| {
+            let (what, value) = (what.to_owned(), value.to_owned());
+            move |reason| KubeGenError::Invalid {
+                what,
+                value,
+                rule,
+                reason,
             }
-            let value = wire.spec.value(config)?;
-            if value.has_field_by_name("address") {
-                return None;
+        };
+        let name = spec
+            .service
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| KubeGenError::NoName { file: file.clone() })?;
+        check_dns1035_label(&name).map_err(invalid(
+            "(harness.service).name",
+            &name,
+            "a DNS-1035 label",
+        ))?;
+        let repository = spec
+            .service
+            .repository
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| KubeGenError::NoRepository {
+                file,
+                message: spec.message.full_name().to_owned(),
+            })?;
+        names::check_repository(&repository).map_err(invalid(
+            "(harness.service).container.repository",
+            &repository,
+            "an image repository",
+        ))?;
+        names::check_version(&options.version).map_err(invalid(
+            "VERSION",
+            &options.version,
+            "an image tag and label value",
+        ))?;
+        check_dns1123_label(&options.namespace).map_err(invalid(
+            "--namespace",
+            &options.namespace,
+            "a DNS-1123 label",
+        ))?;
+        let full_name = match &options.instance {
+            Some(instance) => {
+                check_dns1123_label(instance).map_err(invalid(
+                    "--instance",
+                    instance,
+                    "a DNS-1123 label",
+                ))?;
+                format!("{name}-{instance}")
             }
-            let path = value
-                .get_field_by_name("path")
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .filter(|p| !p.is_empty());
-            Some(path.unwrap_or_else(|| DEFAULT_SYSLOG_SOCKET.to_owned()))
+            None => name.clone(),
+        };
+        check_dns1035_label(&full_name).map_err(invalid(
+            "NAME-INSTANCE, the name of the Deployment and Service,",
+            &full_name,
+            "a DNS-1035 label",
+        ))?;
+        let public_host = options
+            .base_domain
+            .as_deref()
+            .map(|domain| public_host(&full_name, domain))
+            .transpose()?;
+        Ok(Naming {
+            name,
+            full_name,
+            repository,
+            public_host,
         })
     }
 }
 
+/// `FULL_NAME.DOMAIN`, checked.
+fn public_host(full_name: &str, domain: &str) -> Result<String, KubeGenError> {
+    names::check_domain(domain).map_err(|reason| KubeGenError::BaseDomain {
+        value: domain.to_owned(),
+        reason,
+    })?;
+    let host = format!("{full_name}.{domain}");
+    names::check_dns1123_subdomain(&host).map_err(|reason| KubeGenError::BaseDomain {
+        value: domain.to_owned(),
+        reason: format!("the public host {host} is not valid: {reason}"),
+    })?;
+    Ok(host)
+}
+
 fn resolve_wire<'a>(spec: &'a WireSpec, config: &DynamicMessage) -> Result<Wire<'a>, KubeGenError> {
     let configured = spec.value(config).is_some();
-    let address = spec
-        .socket_address(config)
-        .map_err(KubeGenError::Socket)?
-        .filter(|a| !a.host.is_empty() && a.port != 0);
+    let address = spec.socket_address(config).map_err(KubeGenError::Socket)?;
     let socket = match (&spec.socket, address) {
         (Some(socket), Some(address)) => Some((socket.protocol, address)),
         _ => None,
@@ -374,6 +322,131 @@ fn resolve_wire<'a>(spec: &'a WireSpec, config: &DynamicMessage) -> Result<Wire<
         slug: names::wire_slug(&spec.name),
         socket,
         configured,
+    })
+}
+
+/// An input's host must be what a pod can reach as its reach says: a Service's name for
+/// NAMESPACE and CLUSTER, anything but the pod itself for EXTERNAL. A LOCALHOST input
+/// elsewhere than the pod only gets a warning.
+fn check_input_host(
+    wire: &Wire<'_>,
+    sources: &Sources,
+    namespace: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), KubeGenError> {
+    let (Some(reach), Some((_, address))) = (wire.reach(), &wire.socket) else {
+        return Ok(());
+    };
+    let located = |message: String| {
+        let path = wire.spec.socket_path(SocketPart::Host).unwrap_or_default();
+        config::locate(sources, &path, message)
+    };
+    let host = &address.host;
+    match reach {
+        Reach::Namespace | Reach::Cluster => {
+            let problem = if address.is_loopback() {
+                Some("is a loopback address: in a pod it is the pod itself")
+            } else if address.ip().is_some() {
+                Some("is an IP address: a pod reaches a Service of the cluster by its name")
+            } else if ServiceHost::parse(host, namespace).is_none() {
+                Some("is not a Service name of the cluster")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                let reach = reach.as_str_name();
+                return Err(KubeGenError::Host(located(format!(
+                    "host `{host}` {problem}; a {reach} input names a Service: NAME, NAME.NS, NAME.NS.svc or NAME.NS.svc.cluster.local"
+                ))));
+            }
+        }
+        Reach::External if address.is_loopback() => {
+            return Err(KubeGenError::Host(located(format!(
+                "host `{host}` is a loopback address: in a pod it is the pod itself; an EXTERNAL input names a host outside the cluster"
+            ))));
+        }
+        Reach::Localhost if !address.is_loopback() => warnings.push(
+            located(format!(
+                "host `{host}` is not a loopback address, but the input's reach is LOCALHOST: the Sidecar lets no traffic out to it"
+            ))
+            .to_string(),
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The outputs a Service exposes (INTERNAL, PUBLIC) and those of the headless Service.
+fn exposed_outputs<'a>(
+    outputs: &[Wire<'a>],
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Exposed<'a>>, Vec<Exposed<'a>>), KubeGenError> {
+    let mut service_outputs = Vec::new();
+    let mut headless_outputs = Vec::new();
+    for wire in outputs {
+        if let Some(port_name) = wire.port_name() {
+            check_port_name(&port_name).map_err(|reason| KubeGenError::Invalid {
+                what: format!("the port name of output `{}`", wire.spec.name),
+                value: port_name.clone(),
+                rule: "a port name (IANA service name); shorten the field's name",
+                reason,
+            })?;
+        }
+        let Some(expose) = wire.expose() else {
+            continue;
+        };
+        if expose == Expose::Private || !wire.configured {
+            continue;
+        }
+        let Some((protocol, address)) = wire.socket.clone() else {
+            let reason = format!(
+                "its type {} has no harness.net.Socket field",
+                wire.spec.config_type
+            );
+            if expose == Expose::Public {
+                return Err(KubeGenError::PublicWithoutSocket {
+                    wire: wire.spec.name.clone(),
+                    reason,
+                });
+            }
+            warnings.push(format!(
+                "output `{}` is exposed but {reason}: it gets no Service port",
+                wire.spec.name
+            ));
+            continue;
+        };
+        if address.is_loopback() {
+            warnings.push(format!(
+                "output `{}` binds {}: only the pod itself can reach it; bind 0.0.0.0 to serve it",
+                wire.spec.name, address.host
+            ));
+        }
+        let exposed = Exposed {
+            wire: wire.clone(),
+            protocol,
+            port_name: wire.port_name().unwrap_or_default(),
+            container_port: address.port,
+            service_port: address.port,
+        };
+        if expose == Expose::Headless {
+            headless_outputs.push(exposed);
+        } else {
+            service_outputs.push(exposed);
+        }
+    }
+    Ok((service_outputs, headless_outputs))
+}
+
+/// The node's syslog socket the pod mounts, for a configured Syslog wire that writes to
+/// one (not to a server over the network).
+fn syslog_socket(inputs: &[Wire<'_>], config: &DynamicMessage) -> Option<String> {
+    inputs.iter().find_map(|wire| {
+        if wire.spec.config_type != SYSLOG_TYPE {
+            return None;
+        }
+        let syslog: harness_core::proto::harness::logging::Syslog =
+            wire.spec.value(config)?.transcode_to().ok()?;
+        harness_core::contract::syslog_socket(&syslog).map(str::to_owned)
     })
 }
 
@@ -418,11 +491,4 @@ fn check_unique_container_ports(outputs: &[Wire<'_>]) -> Result<(), KubeGenError
         }
     }
     Ok(())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }

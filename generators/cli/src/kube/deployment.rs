@@ -36,8 +36,7 @@ pub const RUN_AS_USER: i64 = 65532;
 
 /// Name of the service's container.
 pub const CONTAINER: &str = "app";
-/// Path of the HTTP health endpoint every harness HTTP server answers.
-pub const HEALTH_PATH: &str = "/_/health";
+pub use harness_core::contract::HEALTH_PATH;
 
 const CONFIG_DIR: &str = "/etc/config";
 const MERGE_DIR: &str = "/etc/config-merge";

@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use harness_core::spec::{Expose, Protocol, Reach};
+use harness_core::spec::{Expose, Protocol, Reach, SocketAddress};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
-use super::context::{Context, Exposed};
+use super::context::{Context, Exposed, Wire};
+use super::names::ServiceHost;
 
 /// The Istio API version of every Istio object: GA since Istio 1.22.
 pub const API_VERSION: &str = "networking.istio.io/v1";
@@ -126,9 +127,19 @@ pub struct PortSelector {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceEntrySpec {
     pub hosts: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
     pub location: String,
     pub ports: Vec<Port>,
     pub resolution: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<WorkloadEntry>,
+}
+
+/// An endpoint of a ServiceEntry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadEntry {
+    pub address: String,
 }
 
 impl Kind for ServiceEntrySpec {
@@ -247,24 +258,41 @@ pub fn virtual_service(ctx: &Context<'_>) -> Option<VirtualService> {
     })
 }
 
-/// A ServiceEntry for each configured EXTERNAL input with a socket, in field order.
+/// The ServiceEntry host of an EXTERNAL input: its host name, or for an IP address a
+/// name that never resolves (RFC 2606 `.invalid`): Istio matches such an entry by its
+/// address, and the name only identifies it.
+fn external_host(ctx: &Context<'_>, wire: &Wire<'_>, address: &SocketAddress) -> String {
+    match address.ip() {
+        Some(_) => format!("{}.external.invalid", ctx.object_name(&[&wire.slug])),
+        None => address.host.clone(),
+    }
+}
+
+/// A ServiceEntry for each configured EXTERNAL input with a socket, in field order: a
+/// host name is resolved by DNS, an IP address is a static endpoint.
 pub fn service_entries(ctx: &Context<'_>) -> Vec<ServiceEntry> {
     ctx.inputs
         .iter()
         .filter(|w| w.reach() == Some(Reach::External))
         .filter_map(|wire| {
             let (protocol, address) = wire.socket.as_ref()?;
+            let ip = address.ip().map(|ip| ip.to_string());
             Some(Resource {
                 metadata: ctx.metadata(ctx.object_name(&[&wire.slug])),
                 spec: ServiceEntrySpec {
-                    hosts: vec![address.host.clone()],
+                    hosts: vec![external_host(ctx, wire, address)],
+                    addresses: ip.iter().cloned().collect(),
                     location: "MESH_EXTERNAL".to_owned(),
                     ports: vec![Port {
                         number: u32::from(address.port),
                         protocol: protocol_name(*protocol).to_owned(),
                         name: wire.port_name()?,
                     }],
-                    resolution: "DNS".to_owned(),
+                    resolution: if ip.is_some() { "STATIC" } else { "DNS" }.to_owned(),
+                    endpoints: ip
+                        .into_iter()
+                        .map(|address| WorkloadEntry { address })
+                        .collect(),
                 },
             })
         })
@@ -278,13 +306,19 @@ pub fn sidecar(ctx: &Context<'_>) -> Sidecar {
         let (Some(reach), Some((_, address))) = (wire.reach(), wire.socket.as_ref()) else {
             continue;
         };
-        let host = &address.host;
         let egress = match reach {
             Reach::Localhost => continue,
-            Reach::Namespace if host.ends_with(".svc.cluster.local") => format!("./{host}"),
-            Reach::Namespace => format!("./{host}.{}.svc.cluster.local", ctx.namespace),
-            Reach::Cluster => format!("*/{host}"),
-            Reach::External => format!("./{host}"),
+            // Context::new made sure these name a Service.
+            Reach::Namespace | Reach::Cluster => {
+                match ServiceHost::parse(&address.host, &ctx.namespace) {
+                    Some(service) if service.namespace == ctx.namespace => {
+                        format!("./{}", service.fqdn())
+                    }
+                    Some(service) => format!("{}/{}", service.namespace, service.fqdn()),
+                    None => continue,
+                }
+            }
+            Reach::External => format!("./{}", external_host(ctx, wire, address)),
         };
         if !hosts.contains(&egress) {
             hosts.push(egress);

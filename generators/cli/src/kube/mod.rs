@@ -1,7 +1,7 @@
 //! Kubernetes and Istio manifests of a service, for `harness kube-gen`.
 //!
 //! The input is what `harness check` produces: the service's [`ConfigSpec`], its
-//! merged, patched and validated configuration, and the raw text of the files (the
+//! merged, patched and validated configuration, and the files it was read from (the
 //! ConfigMap and Secrets ship the files, not the merged result). The output is a list
 //! of typed objects, always in the same order, and [`Manifests::to_yaml`] writes them
 //! as one multi-document YAML stream, byte-identical for the same input.
@@ -17,6 +17,7 @@
 //! Sidecar         NAME[-INSTANCE]
 //! ```
 
+use harness_core::config::{Diagnostic, Sources};
 use harness_core::spec::{ConfigSpec, SocketError};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
@@ -33,17 +34,6 @@ pub mod service;
 
 pub use istio::{Gateway, ServiceEntry, Sidecar, VirtualService};
 pub use render::RenderError;
-
-/// The raw text of the files the configuration was read from.
-#[derive(Debug, Clone, Copy)]
-pub struct Sources<'a> {
-    /// The configuration (CONFIG): the ConfigMap's `config.yaml`.
-    pub config: &'a str,
-    /// `--secret-merge`: a Secret, passed to the service as `--merge`.
-    pub merge: Option<&'a str>,
-    /// `--secret-patch`: a Secret, passed to the service as `--patch`.
-    pub patch: Option<&'a str>,
-}
 
 /// The deploy-time options of `harness kube-gen`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +101,9 @@ pub enum KubeGenError {
     },
     #[error("{0}")]
     Socket(SocketError),
+    /// A host that the input's reach cannot use, located in the file that set it.
+    #[error("{0}")]
+    Host(Diagnostic),
 }
 
 /// One generated object. The big ones are boxed, to keep the list compact.
@@ -185,14 +178,14 @@ impl Manifests {
 }
 
 /// The manifests of the service `spec` whose configuration `config` was read from
-/// `sources`.
+/// `sources` (the ConfigMap and Secrets ship the files, not the merged result).
 pub fn generate(
     spec: &ConfigSpec,
     config: &DynamicMessage,
-    sources: Sources<'_>,
+    sources: &Sources,
     options: &Options,
 ) -> Result<Manifests, KubeGenError> {
-    let ctx = context::Context::new(spec, config, &sources, options)?;
+    let ctx = context::Context::new(spec, config, sources, options)?;
     let mut objects = vec![Object::ConfigMap(config::config_map(&ctx))];
     objects.extend(config::secrets(&ctx).into_iter().map(Object::Secret));
     objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx)?)));

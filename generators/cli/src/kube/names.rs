@@ -148,6 +148,19 @@ pub fn check_port_name(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An image repository without tag or digest: `registry.acme.dev/team/kirk`.
+pub fn check_repository(value: &str) -> Result<(), String> {
+    match value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_ascii_uppercase() || *c == '@')
+    {
+        Some(bad) => Err(format!(
+            "it contains {bad:?}; a repository is lower-case, without tag or digest"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A wire's field name as it appears in object and port names: `user_db` -> `user-db`.
 pub fn wire_slug(field: &str) -> String {
     field
@@ -159,9 +172,86 @@ pub fn wire_slug(field: &str) -> String {
         .collect()
 }
 
+/// The cluster domain of Service names: `NAME.NS.svc.cluster.local`.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// A Kubernetes Service named by a host, the way cluster DNS resolves it for a pod in
+/// `namespace`: `NAME`, `NAME.NS`, `NAME.NS.svc` or `NAME.NS.svc.cluster.local`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServiceHost {
+    pub name: String,
+    pub namespace: String,
+}
+
+impl ServiceHost {
+    /// The Service `host` names from a pod in `namespace`; `None` for an IP address or
+    /// a name of another form (a host outside the cluster).
+    pub fn parse(host: &str, namespace: &str) -> Option<ServiceHost> {
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return None;
+        }
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let labels: Vec<&str> = host.split('.').collect();
+        let (name, namespace) = match labels.as_slice() {
+            [name] => (*name, namespace),
+            [name, ns] | [name, ns, "svc"] => (*name, *ns),
+            [name, ns, "svc", rest @ ..] if rest.join(".") == CLUSTER_DOMAIN => (*name, *ns),
+            _ => return None,
+        };
+        if check_dns1123_label(name).is_err() || check_dns1123_label(namespace).is_err() {
+            return None;
+        }
+        Some(ServiceHost {
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    /// `NAME.NS.svc.cluster.local`.
+    pub fn fqdn(&self) -> String {
+        format!("{}.{}.svc.{CLUSTER_DOMAIN}", self.name, self.namespace)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_hosts_resolve_like_cluster_dns() {
+        let host = |name: &str, ns: &str| {
+            Some(ServiceHost {
+                name: name.into(),
+                namespace: ns.into(),
+            })
+        };
+        assert_eq!(ServiceHost::parse("scotty", "prod"), host("scotty", "prod"));
+        assert_eq!(
+            ServiceHost::parse("scotty.eng", "prod"),
+            host("scotty", "eng")
+        );
+        assert_eq!(
+            ServiceHost::parse("scotty.eng.svc", "prod"),
+            host("scotty", "eng")
+        );
+        assert_eq!(
+            ServiceHost::parse("scotty.eng.svc.cluster.local", "prod"),
+            host("scotty", "eng")
+        );
+        for outside in [
+            "10.0.0.7",
+            "::1",
+            "db.eu-1.acme.net",
+            "scotty.eng.svc.other",
+            "Scotty",
+        ] {
+            assert_eq!(ServiceHost::parse(outside, "prod"), None, "{outside}");
+        }
+        assert_eq!(
+            host("scotty", "eng").unwrap().fqdn(),
+            "scotty.eng.svc.cluster.local"
+        );
+    }
 
     #[test]
     fn hash_is_the_sha256_prefix() {

@@ -24,16 +24,8 @@ fn check(proto: &str, config: &str, merge: Option<&str>, patch: Option<&str>) ->
     .unwrap_or_else(|err| panic!("{proto} {config}: {err}"))
 }
 
-fn sources(checked: &Checked) -> Sources<'_> {
-    Sources {
-        config: &checked.sources.config.text,
-        merge: checked.sources.merge.as_ref().map(|s| s.text.as_str()),
-        patch: checked.sources.patch.as_ref().map(|s| s.text.as_str()),
-    }
-}
-
 fn generate_for(checked: &Checked, options: &Options) -> Result<Manifests, KubeGenError> {
-    generate(&checked.spec, &checked.config, sources(checked), options)
+    generate(&checked.spec, &checked.config, &checked.sources, options)
 }
 
 /// A service proto in a scratch directory, with `fields` inside `Configuration`.
@@ -110,7 +102,7 @@ fn kirk_objects_in_order() {
 }
 
 #[test]
-fn instance_names_objects_and_selects_only_its_pods() {
+fn instance_names_objects_and_labels_them_as_the_python_harness() {
     let checked = check("kirk.proto", "kirk.yaml", None, None);
     let options = Options {
         instance: Some("blue".into()),
@@ -126,14 +118,27 @@ fn instance_names_objects_and_selects_only_its_pods() {
     let Object::Deployment(deployment) = &manifests.objects[1] else {
         panic!("{:?}", kinds(&manifests))
     };
+    // The instance label is the instance's name, as the Python harness sets it:
+    // selectors are immutable, so a deployment moves over in place only with the same.
     let selector = deployment.spec.selector.match_labels.clone().unwrap();
     assert_eq!(selector["app.kubernetes.io/name"], "kirk");
-    assert_eq!(selector["app.kubernetes.io/instance"], "kirk-blue");
+    assert_eq!(selector["app.kubernetes.io/instance"], "blue");
+
     let Some(Object::Gateway(gateway)) = manifests.objects.iter().find(|o| o.kind() == "Gateway")
     else {
         panic!("no Gateway")
     };
     assert_eq!(gateway.spec.servers[0].hosts, vec!["kirk-blue.acme.dev"]);
+    let manifests = generate_for(&checked, &Options::new("v1")).unwrap();
+    let Object::Deployment(deployment) = &manifests.objects[1] else {
+        panic!("{:?}", kinds(&manifests))
+    };
+    let selector = deployment.spec.selector.match_labels.clone().unwrap();
+    assert_eq!(
+        selector.keys().collect::<Vec<_>>(),
+        ["app.kubernetes.io/name"],
+        "no instance label without --instance"
+    );
 }
 
 #[test]
@@ -240,12 +245,17 @@ fn config_text_survives_yaml() {
     ];
     for text in texts {
         let sources = Sources {
-            config: text,
-            merge: Some(text),
+            config: harness_core::config::Source::new("c.yaml", text),
+            merge: Some(harness_core::config::Source::new("m.yaml", text)),
             patch: None,
         };
-        let manifests =
-            generate(&checked.spec, &checked.config, sources, &Options::new("v1")).unwrap();
+        let manifests = generate(
+            &checked.spec,
+            &checked.config,
+            &sources,
+            &Options::new("v1"),
+        )
+        .unwrap();
         let yaml = manifests.to_yaml().unwrap();
         let docs = documents(&yaml);
         assert_eq!(
@@ -363,7 +373,7 @@ fn sidecar_egress_by_reach() {
         vec![
             "istio-system/*",
             "./pg.eu-1.acme-db.net",
-            "*/redis.cache",
+            "cache/redis.cache.svc.cluster.local",
             "./scotty.bridge.svc.cluster.local",
             "./partner.example",
         ]

@@ -1,0 +1,31 @@
+//! Facts shared by a running service and the manifests that deploy it, each in one place:
+//! the wires use them at run time, `harness kube-gen` writes them into probes, mounts and
+//! grace periods.
+
+use std::time::Duration;
+
+use crate::proto::harness::logging::Syslog;
+
+/// How long the outputs may drain after the first SIGINT/SIGTERM before they are cut off:
+/// 30 seconds. The runtime uses it, and `harness kube-gen` derives the pod's
+/// `terminationGracePeriodSeconds` from it.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+/// Path of the health endpoint every HTTP server wire answers, and the HTTP probes' path.
+pub const HEALTH_PATH: &str = "/_/health";
+
+/// The system logger's Unix datagram socket when `harness.logging.Syslog` names none.
+pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
+
+/// The Unix socket a syslog wire writes to: its `path` (default
+/// [`DEFAULT_SYSLOG_SOCKET`]), or `None` when it sends to a server over UDP.
+pub fn syslog_socket(config: &Syslog) -> Option<&str> {
+    if config.address.is_some() {
+        return None;
+    }
+    Some(if config.path.is_empty() {
+        DEFAULT_SYSLOG_SOCKET
+    } else {
+        &config.path
+    })
+}
