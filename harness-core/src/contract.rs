@@ -14,6 +14,15 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 /// Path of the health endpoint every HTTP server wire answers, and the HTTP probes' path.
 pub const HEALTH_PATH: &str = "/_/health";
 
+/// The bundled messages that configure a log output (`harness_wires::logging`): their
+/// input wires connect before the others, so that every line is written by them.
+pub const LOG_OUTPUT_MESSAGES: &[&str] = &["harness.logging.Console", "harness.logging.Syslog"];
+
+/// Whether the message `full_name` configures a log output.
+pub fn is_log_output(full_name: &str) -> bool {
+    LOG_OUTPUT_MESSAGES.contains(&full_name)
+}
+
 /// The system logger's Unix datagram socket when `harness.logging.Syslog` names none.
 pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 
