@@ -62,8 +62,20 @@ mod tests {
     #[test]
     fn counts_values_and_depth() {
         let size = measure(&json!({"a": [1, {"b": 2}], "c": 3}), 100);
-        assert_eq!(size, Size { values: 6, depth: 3 });
-        assert_eq!(measure(&json!(1), 100), Size { values: 1, depth: 0 });
+        assert_eq!(
+            size,
+            Size {
+                values: 6,
+                depth: 3
+            }
+        );
+        assert_eq!(
+            measure(&json!(1), 100),
+            Size {
+                values: 1,
+                depth: 0
+            }
+        );
         assert_eq!(measure(&json!([1, 2, 3, 4]), 2).values, 3);
     }
 }

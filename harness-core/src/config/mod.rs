@@ -297,7 +297,8 @@ fn apply_patch(value: &mut Value, patch: &Value, source: &Source) -> Result<(), 
     // Positions are looked for only once something failed: reading the patch again for
     // every operation made long patches quadratic.
     let fail = |index: Option<usize>, message: String| {
-        let position = index.and_then(|index| yaml::position_of(&source.text, &[Step::Index(index)]));
+        let position =
+            index.and_then(|index| yaml::position_of(&source.text, &[Step::Index(index)]));
         ConfigError::Parse(Diagnostic {
             file: Some(source.path.clone()),
             position,
@@ -356,7 +357,9 @@ fn apply_patch(value: &mut Value, patch: &Value, source: &Source) -> Result<(), 
             if depth > MAX_DEPTH {
                 return Err(fail(
                     Some(index),
-                    format!("{described} would nest lists and mappings more than {MAX_DEPTH} levels deep"),
+                    format!(
+                        "{described} would nest lists and mappings more than {MAX_DEPTH} levels deep"
+                    ),
                 ));
             }
             // Only a copy adds values that are not in the patch file, which is bounded
@@ -365,7 +368,9 @@ fn apply_patch(value: &mut Value, patch: &Value, source: &Source) -> Result<(), 
             if values > MAX_VALUES {
                 return Err(fail(
                     Some(index),
-                    format!("{described} would make the configuration hold more than {MAX_VALUES} values"),
+                    format!(
+                        "{described} would make the configuration hold more than {MAX_VALUES} values"
+                    ),
                 ));
             }
         }

@@ -19,7 +19,10 @@ const ANY: &str = "google.protobuf.Any";
 
 /// Checks `value` against `root` and rewrites its empty `Any`s; `Ok(Some(url))` when some
 /// were rewritten, to be cleared by [`clear_empty_any`] with that placeholder URL.
-pub fn prepare(root: &MessageDescriptor, value: &mut Value) -> Result<Option<String>, DecodeFailure> {
+pub fn prepare(
+    root: &MessageDescriptor,
+    value: &mut Value,
+) -> Result<Option<String>, DecodeFailure> {
     let mut walk = Walk {
         crumbs: Vec::new(),
         placeholder: format!("harness.invalid/{}", root.full_name()),
@@ -81,7 +84,11 @@ struct Walk {
 }
 
 impl Walk {
-    fn message(&mut self, message: &MessageDescriptor, value: &mut Value) -> Result<(), DecodeFailure> {
+    fn message(
+        &mut self,
+        message: &MessageDescriptor,
+        value: &mut Value,
+    ) -> Result<(), DecodeFailure> {
         if message.full_name() == ANY {
             return self.any(message, value);
         }
@@ -233,7 +240,12 @@ impl Walk {
         result
     }
 
-    fn failure(&self, field: Option<FieldDescriptor>, show_value: bool, expected: String) -> DecodeFailure {
+    fn failure(
+        &self,
+        field: Option<FieldDescriptor>,
+        show_value: bool,
+        expected: String,
+    ) -> DecodeFailure {
         let mut steps = Vec::with_capacity(self.crumbs.len());
         let mut path = FieldPath::root();
         for crumb in &self.crumbs {

@@ -51,8 +51,7 @@ pub fn capped(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `scheme://…@…`: a URL's user information, which a URL parser could not mask.
 fn looks_like_credentials(text: &str) -> bool {
-    text.find("://")
-        .is_some_and(|at| text[at..].contains('@'))
+    text.find("://").is_some_and(|at| text[at..].contains('@'))
 }
 
 /// Whether values of `field` are credentials.
@@ -119,7 +118,10 @@ mod tests {
         assert_eq!(render(&json!(7), None), "7");
         assert_eq!(render(&json!({"a": 1}), None), "(a mapping)");
         // Credentials the URL parser rejects (a port out of range) are not shown at all.
-        assert_eq!(render(&json!("postgres://u:pw@db:99999/app"), None), REDACTED);
+        assert_eq!(
+            render(&json!("postgres://u:pw@db:99999/app"), None),
+            REDACTED
+        );
         assert_eq!(quote("0opostgres://u:pw@db/app"), REDACTED);
         assert_eq!(quote("postgres://u:pw@db/app"), "`postgres://u:***@db/app`");
     }

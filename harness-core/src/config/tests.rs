@@ -406,8 +406,12 @@ fn the_parser_never_shows_a_secret_value() {
         ];
         for case in cases {
             let text = load(&descriptor, &case).unwrap_err().to_string();
-            let hidden = secret.trim_start_matches("!!int ").trim_start_matches("!!float ");
-            let hidden = hidden.trim_start_matches("!!bool ").trim_start_matches("!!null ");
+            let hidden = secret
+                .trim_start_matches("!!int ")
+                .trim_start_matches("!!float ");
+            let hidden = hidden
+                .trim_start_matches("!!bool ")
+                .trim_start_matches("!!null ");
             let hidden = hidden.trim_start_matches('!').trim_end_matches(" x");
             assert!(!text.contains(hidden), "{secret}: {text}");
             assert!(!text.contains("731337924"), "{secret}: {text}");
@@ -419,7 +423,10 @@ fn the_parser_never_shows_a_secret_value() {
 #[test]
 fn the_parser_shows_other_values_of_the_configuration_file() {
     let text = error_text("debug: 0755\n");
-    assert!(text.starts_with("svc.yaml:1:8: `0755` is ambiguous"), "{text}");
+    assert!(
+        text.starts_with("svc.yaml:1:8: `0755` is ambiguous"),
+        "{text}"
+    );
     let text = error_text("debug: !!int postgres://app:hunter2@db/app\n");
     assert!(text.contains("postgres://app:***@db/app"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
@@ -432,7 +439,10 @@ fn a_dsn_starting_with_0o_is_a_string() {
     let text = err.to_string();
     // It reaches validation as the string it is, and stays hidden there.
     assert_eq!(err.kind(), ErrorKind::Validation, "{text}");
-    assert!(!text.contains("hunter2") && !text.contains("0opostgres"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("0opostgres"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -443,12 +453,21 @@ fn a_float_is_not_an_integer() {
             text.starts_with("svc.yaml:1:23: server.bind.port: invalid value "),
             "{text}"
         );
-        assert!(text.contains("expected an unsigned integer up to 4294967295"), "{text}");
+        assert!(
+            text.contains("expected an unsigned integer up to 4294967295"),
+            "{text}"
+        );
     }
     let text = error_text("count: 2.0\n");
-    assert!(text.starts_with("svc.yaml:1:8: count: invalid value 2.0: expected an integer"), "{text}");
+    assert!(
+        text.starts_with("svc.yaml:1:8: count: invalid value 2.0: expected an integer"),
+        "{text}"
+    );
     let text = error_text("peers: {a: {port: 1.5e1}}\n");
-    assert!(text.starts_with("svc.yaml:1:19: peers[\"a\"].port"), "{text}");
+    assert!(
+        text.starts_with("svc.yaml:1:19: peers[\"a\"].port"),
+        "{text}"
+    );
     let message = load_text("ratio: 8\nbig: 8\n").unwrap();
     assert_eq!(field(&message, "ratio"), ProtoValue::F64(8.0));
 }
@@ -472,26 +491,52 @@ fn a_map_key_of_the_wrong_type_names_the_key() {
         "svc.yaml:3:8: codes[\"abc\"]: invalid key: expected an integer from -2147483648 to 2147483647"
     );
     let text = error_text("codes: {'99999999999': x}\n");
-    assert!(text.starts_with("svc.yaml:1:24: codes[\"99999999999\"]: invalid key"), "{text}");
+    assert!(
+        text.starts_with("svc.yaml:1:24: codes[\"99999999999\"]: invalid key"),
+        "{text}"
+    );
     let text = error_text("flags: {yes: x}\n");
-    assert!(text.contains("flags[\"yes\"]: invalid key: expected true or false"), "{text}");
+    assert!(
+        text.contains("flags[\"yes\"]: invalid key: expected true or false"),
+        "{text}"
+    );
     let message = load_text("codes: {200: ok, -1: bad}\nflags: {true: x}\n").unwrap();
     assert_eq!(field(&message, "codes").as_map().unwrap().len(), 2);
 }
 
 #[test]
 fn an_empty_any_is_the_empty_any() {
-    let message = load_text("any: {}\nanys: [{}, {'@type': type.googleapis.com/harness.net.Socket, port: 1}]\n").unwrap();
+    let message = load_text(
+        "any: {}\nanys: [{}, {'@type': type.googleapis.com/harness.net.Socket, port: 1}]\n",
+    )
+    .unwrap();
     assert!(message.has_field_by_name("any"));
     let any = field(&message, "any");
     let any = any.as_message().unwrap();
-    assert_eq!(any.get_field_by_name("type_url").unwrap().as_str(), Some(""));
-    assert!(any.get_field_by_name("value").unwrap().as_bytes().unwrap().is_empty());
+    assert_eq!(
+        any.get_field_by_name("type_url").unwrap().as_str(),
+        Some("")
+    );
+    assert!(
+        any.get_field_by_name("value")
+            .unwrap()
+            .as_bytes()
+            .unwrap()
+            .is_empty()
+    );
     let anys = field(&message, "anys");
     let anys = anys.as_list().unwrap();
     let urls: Vec<String> = anys
         .iter()
-        .map(|any| any.as_message().unwrap().get_field_by_name("type_url").unwrap().as_str().unwrap().to_owned())
+        .map(|any| {
+            any.as_message()
+                .unwrap()
+                .get_field_by_name("type_url")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(urls, ["", "type.googleapis.com/harness.net.Socket"]);
 }
@@ -520,13 +565,19 @@ fn deep_nesting_stops_at_every_stage() {
 #[test]
 fn a_patch_cannot_grow_the_configuration_past_the_bounds() {
     // Each copy doubles the configuration.
-    let mut patch = String::from("- {op: add, path: /extra, value: {a: [1, 2, 3, 4, 5, 6, 7, 8]}}\n");
+    let mut patch =
+        String::from("- {op: add, path: /extra, value: {a: [1, 2, 3, 4, 5, 6, 7, 8]}}\n");
     for i in 0..40 {
-        patch.push_str(&format!("- {{op: copy, from: /extra, path: /extra/c{i}}}\n"));
+        patch.push_str(&format!(
+            "- {{op: copy, from: /extra, path: /extra/c{i}}}\n"
+        ));
     }
     let err = load(&descriptor(), &sources("debug: true\n", None, Some(&patch))).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("would make the configuration hold more than 1000000 values"), "{text}");
+    assert!(
+        text.contains("would make the configuration hold more than 1000000 values"),
+        "{text}"
+    );
     // Copies that nest deeper each time.
     let mut patch = String::from("- {op: add, path: /extra, value: {a: {b: [1]}}}\n");
     let mut path = "/extra/a".to_owned();
@@ -535,7 +586,10 @@ fn a_patch_cannot_grow_the_configuration_past_the_bounds() {
         path.push_str("/a");
     }
     let err = load(&descriptor(), &sources("debug: true\n", None, Some(&patch))).unwrap_err();
-    assert!(err.to_string().contains("more than 100 levels deep"), "{err}");
+    assert!(
+        err.to_string().contains("more than 100 levels deep"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -545,7 +599,11 @@ fn ten_thousand_patch_operations_are_read_once() {
     let patch = "- {op: test, path: /debug, value: true}\n".repeat(10_000);
     load(&descriptor(), &sources("debug: true\n", None, Some(&patch))).unwrap();
     let failing = format!("{patch}- {{op: test, path: /debug, value: false}}\n");
-    let err = load(&descriptor(), &sources("debug: true\n", None, Some(&failing))).unwrap_err();
+    let err = load(
+        &descriptor(),
+        &sources("debug: true\n", None, Some(&failing)),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "patch.yaml:10001:3: operation 10000 (test /debug) failed: the value does not match"
@@ -560,7 +618,11 @@ fn files_are_read_up_to_a_bound() {
     file.set_len(limits::MAX_FILE_BYTES + 1).unwrap();
     let err = Source::read(&big).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
-    assert!(err.to_string().ends_with("larger than 4 MiB, the most a configuration file may be"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("larger than 4 MiB, the most a configuration file may be"),
+        "{err}"
+    );
     // A device that never ends.
     if Path::new("/dev/zero").exists() {
         let err = Source::read(Path::new("/dev/zero")).unwrap_err();

@@ -165,7 +165,10 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 if let Some(Frame {
-                    collection: Collection::Mapping { key: key @ None, .. },
+                    collection:
+                        Collection::Mapping {
+                            key: key @ None, ..
+                        },
                     ..
                 }) = self.stack.last_mut()
                 {
@@ -284,11 +287,9 @@ impl Builder {
             .iter()
             .map(|frame| match &frame.collection {
                 Collection::List(items) => Step::Index(items.len()),
-                Collection::Mapping { key, .. } => Step::Key(
-                    key.iter()
-                        .map(|(name, _)| name.clone())
-                        .collect::<Vec<_>>(),
-                ),
+                Collection::Mapping { key, .. } => {
+                    Step::Key(key.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>())
+                }
             })
             .collect()
     }

@@ -243,7 +243,15 @@ mod tests {
 
     #[test]
     fn o_and_x_prefixes_that_are_not_numbers_are_strings() {
-        for text in ["0o9", "0opostgres://u:p@h/db", "0o", "0xZZ", "0x", "-0o7", "+0x1"] {
+        for text in [
+            "0o9",
+            "0opostgres://u:p@h/db",
+            "0o",
+            "0xZZ",
+            "0x",
+            "-0o7",
+            "+0x1",
+        ] {
             assert_eq!(plain(text), Ok(json!(text)), "{text}");
         }
         assert_eq!(plain("0o17"), Ok(json!(15)));
@@ -265,9 +273,15 @@ mod tests {
         assert!(!not_octal.contains("0o9"), "{not_octal}");
         assert!(not_octal.contains("as the number 9"), "{not_octal}");
         let zeros = shown(&plain("000").unwrap_err());
-        assert!(zeros.contains("write 0o0 for octal, 0 for decimal"), "{zeros}");
+        assert!(
+            zeros.contains("write 0o0 for octal, 0 for decimal"),
+            "{zeros}"
+        );
         let negative = shown(&plain("-012").unwrap_err());
-        assert!(negative.contains("write -0o12 for octal, -12"), "{negative}");
+        assert!(
+            negative.contains("write -0o12 for octal, -12"),
+            "{negative}"
+        );
     }
 
     #[test]
@@ -306,7 +320,10 @@ mod tests {
         let float = resolve("1", ScalarStyle::Plain, Some(&core("float"))).unwrap();
         assert!(float.as_f64().is_some() && !float.is_u64(), "{float}");
         let null = core("null");
-        assert_eq!(resolve("~", ScalarStyle::Plain, Some(&null)), Ok(Value::Null));
+        assert_eq!(
+            resolve("~", ScalarStyle::Plain, Some(&null)),
+            Ok(Value::Null)
+        );
         assert_eq!(
             resolve("anything", ScalarStyle::Plain, Some(&null)),
             Err(ScalarProblem::NotNull("anything".into()))

@@ -28,9 +28,18 @@ fn resolves_scalars_by_the_core_schema() {
 fn leading_zero_integers_are_ambiguous() {
     let err = to_json("pipe:\n  mode: 0755\n").unwrap_err();
     assert_eq!(err.position, Some(Position { line: 2, column: 9 }));
-    assert_eq!(err.steps, vec![Step::Key(vec!["pipe".into()]), Step::Key(vec!["mode".into()])]);
+    assert_eq!(
+        err.steps,
+        vec![
+            Step::Key(vec!["pipe".into()]),
+            Step::Key(vec!["mode".into()])
+        ]
+    );
     let text = shown(&err);
-    assert!(text.contains("write 0o755 for octal, 755 for decimal"), "{text}");
+    assert!(
+        text.contains("write 0o755 for octal, 755 for decimal"),
+        "{text}"
+    );
     assert_eq!(to_json("mode: '0755'").unwrap(), json!({"mode": "0755"}));
     assert_eq!(to_json("n: 0").unwrap(), json!({"n": 0}));
 }
@@ -93,7 +102,10 @@ fn deep_block_nesting_is_an_error_with_a_position() {
     assert_eq!(err.position.map(|p| p.line), Some(2));
     let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
     assert!(to_json(&nested(MAX_DEPTH)).is_ok());
-    assert_eq!(to_json(&nested(MAX_DEPTH + 1)).unwrap_err().problem, Problem::TooDeep);
+    assert_eq!(
+        to_json(&nested(MAX_DEPTH + 1)).unwrap_err().problem,
+        Problem::TooDeep
+    );
 }
 
 #[test]
@@ -107,7 +119,11 @@ fn aliases_count_expanded() {
     }
     let err = to_json(&text).unwrap_err();
     assert_eq!(err.problem, Problem::TooManyValues);
-    assert!(shown(&err).contains(&MAX_VALUES.to_string()), "{}", shown(&err));
+    assert!(
+        shown(&err).contains(&MAX_VALUES.to_string()),
+        "{}",
+        shown(&err)
+    );
 }
 
 #[test]
@@ -118,9 +134,15 @@ fn an_alias_inside_its_own_anchor_is_an_error() {
 
 #[test]
 fn tags_on_collections() {
-    assert_eq!(to_json("a: !!map {b: 1}\n").unwrap(), json!({"a": {"b": 1}}));
+    assert_eq!(
+        to_json("a: !!map {b: 1}\n").unwrap(),
+        json!({"a": {"b": 1}})
+    );
     let err = to_json("a: !thing {b: 1}\n").unwrap_err();
-    assert_eq!(err.problem, Problem::Scalar(ScalarProblem::Tag("!thing".into())));
+    assert_eq!(
+        err.problem,
+        Problem::Scalar(ScalarProblem::Tag("!thing".into()))
+    );
 }
 
 #[test]
@@ -128,9 +150,18 @@ fn a_scalar_error_names_the_path_of_its_value() {
     let err = to_json("db:\n  password: !Q9tag\n").unwrap_err();
     assert_eq!(
         err.steps,
-        vec![Step::Key(vec!["db".into()]), Step::Key(vec!["password".into()])]
+        vec![
+            Step::Key(vec!["db".into()]),
+            Step::Key(vec!["password".into()])
+        ]
     );
-    assert_eq!(err.position, Some(Position { line: 2, column: 13 }));
+    assert_eq!(
+        err.position,
+        Some(Position {
+            line: 2,
+            column: 13
+        })
+    );
     let hidden = err.message(None);
     assert!(!hidden.contains("Q9tag"), "{hidden}");
     let err = to_json("- a\n- [b, 99999999999999999999999]\n").unwrap_err();
@@ -150,8 +181,20 @@ fn finds_several_positions_in_one_reading() {
     ];
     let paths: Vec<&[Step]> = paths.iter().map(Vec::as_slice).collect();
     let found = positions_of(text, &paths);
-    assert_eq!(found[0], Some(Position { line: 3, column: 15 }));
-    assert_eq!(found[1], Some(Position { line: 1, column: 26 }));
+    assert_eq!(
+        found[0],
+        Some(Position {
+            line: 3,
+            column: 15
+        })
+    );
+    assert_eq!(
+        found[1],
+        Some(Position {
+            line: 1,
+            column: 26
+        })
+    );
     // Through an alias: the alias itself.
     assert_eq!(found[2], Some(Position { line: 2, column: 4 }));
     assert_eq!(found[3], None);
