@@ -14,6 +14,7 @@ use serde_json::Value;
 mod decode;
 mod error;
 pub mod limits;
+mod patch;
 mod prepare;
 mod redact;
 mod secrets;
@@ -21,7 +22,7 @@ mod yaml;
 
 pub use error::{ConfigError, Diagnostic, ErrorKind, Position};
 
-use limits::{MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES};
+use limits::MAX_FILE_BYTES;
 use secrets::{Origin, SecretPaths};
 use yaml::Step;
 
@@ -178,7 +179,7 @@ impl<'a> Loaded<'a> {
         }
         let patch = sources.patch.as_ref().map(|s| parse(s, None)).transpose()?;
         if let (Some(patch), Some(source)) = (&patch, &sources.patch) {
-            apply_patch(&mut value, patch, source)?;
+            patch::apply(&mut value, patch, source)?;
         }
         Ok(Loaded {
             sources,
@@ -293,104 +294,7 @@ fn parse(source: &Source, descriptor: Option<&MessageDescriptor>) -> Result<Valu
     })
 }
 
-fn apply_patch(value: &mut Value, patch: &Value, source: &Source) -> Result<(), ConfigError> {
-    // Positions are looked for only once something failed: reading the patch again for
-    // every operation made long patches quadratic.
-    let fail = |index: Option<usize>, message: String| {
-        let position =
-            index.and_then(|index| yaml::position_of(&source.text, &[Step::Index(index)]));
-        ConfigError::Parse(Diagnostic {
-            file: Some(source.path.clone()),
-            position,
-            path: None,
-            message,
-        })
-    };
-    let Value::Array(operations) = patch else {
-        return Err(fail(
-            None,
-            format!(
-                "a patch file must be a list of JSON Patch operations, found {}",
-                kind_of(patch)
-            ),
-        ));
-    };
-    let mut parsed = Vec::with_capacity(operations.len());
-    for (index, operation) in operations.iter().enumerate() {
-        // The value is not echoed: a patch usually carries secrets.
-        let operation = serde_json::from_value::<json_patch::PatchOperation>(operation.clone())
-            .map_err(|err| {
-                let reason = err.to_string();
-                let reason = reason
-                    .split(", expected")
-                    .next()
-                    .unwrap_or(&reason)
-                    .to_owned();
-                fail(
-                    Some(index),
-                    format!(
-                        "operation {index} is not a JSON Patch operation: {}",
-                        redact::without_values(&reason)
-                    ),
-                )
-            })?;
-        parsed.push(operation);
-    }
-    let mut values = limits::measure(value, MAX_VALUES).values;
-    for (index, (operation, raw)) in parsed.iter().zip(operations).enumerate() {
-        let op = raw.get("op").and_then(Value::as_str).unwrap_or("?");
-        let path = raw.get("path").and_then(Value::as_str).unwrap_or_default();
-        let described = format!("operation {index} ({op} {})", redact::capped(path));
-        // What the operation writes: its value, or the value at `from` (copy and move).
-        let written = match operation {
-            json_patch::PatchOperation::Add(add) => Some(&add.value),
-            json_patch::PatchOperation::Replace(replace) => Some(&replace.value),
-            json_patch::PatchOperation::Copy(_) | json_patch::PatchOperation::Move(_) => raw
-                .get("from")
-                .and_then(Value::as_str)
-                .and_then(|from| value.pointer(from)),
-            _ => None,
-        };
-        if let Some(written) = written {
-            let size = limits::measure(written, MAX_VALUES - values.min(MAX_VALUES));
-            let depth = path.matches('/').count() + size.depth;
-            if depth > MAX_DEPTH {
-                return Err(fail(
-                    Some(index),
-                    format!(
-                        "{described} would nest lists and mappings more than {MAX_DEPTH} levels deep"
-                    ),
-                ));
-            }
-            // Only a copy adds values that are not in the patch file, which is bounded
-            // itself; counting every write keeps the sum simple and an upper bound.
-            values += size.values;
-            if values > MAX_VALUES {
-                return Err(fail(
-                    Some(index),
-                    format!(
-                        "{described} would make the configuration hold more than {MAX_VALUES} values"
-                    ),
-                ));
-            }
-        }
-        json_patch::patch(value, std::slice::from_ref(operation)).map_err(|err| {
-            let reason = match err.kind {
-                json_patch::PatchErrorKind::TestFailed => "the value does not match",
-                json_patch::PatchErrorKind::InvalidFromPointer => "its `from` path does not exist",
-                json_patch::PatchErrorKind::InvalidPointer => "its path does not exist",
-                json_patch::PatchErrorKind::CannotMoveInsideItself => {
-                    "cannot move a value inside itself"
-                }
-                _ => "it cannot be applied",
-            };
-            fail(Some(index), format!("{described} failed: {reason}"))
-        })?;
-    }
-    Ok(())
-}
-
-fn kind_of(value: &Value) -> &'static str {
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing",
         Value::Bool(_) => "a boolean",
