@@ -101,32 +101,8 @@ pub fn load(
     let mut loaded = Loaded::new(descriptor, sources)?;
     let message = decode::decode(descriptor, &mut loaded.value)
         .map_err(|failure| loaded.decode_error(failure))?;
-    crate::validate::validate(&message).map_err(|violations| {
-        let items = violations
-            .iter()
-            .map(|violation| {
-                let steps = field_steps(&violation.path);
-                let message = match &violation.value {
-                    Some(shown) => {
-                        let field = decode::field_at(descriptor, &steps);
-                        let rendered = match decode::value_at(&loaded.value, &steps) {
-                            Some(value) => loaded.render(&steps, value, field.as_ref()),
-                            None if field.as_ref().is_some_and(redact::is_secret_field)
-                                || loaded.secrets.is_secret(&steps) =>
-                            {
-                                redact::REDACTED.to_owned()
-                            }
-                            None => redact::capped(shown).into_owned(),
-                        };
-                        format!("invalid value {rendered}: {}", violation.message)
-                    }
-                    None => violation.message.clone(),
-                };
-                (steps, Some(violation.path.to_string()), message)
-            })
-            .collect();
-        ConfigError::Validation(loaded.diagnostics(items))
-    })?;
+    crate::validate::validate(&message)
+        .map_err(|violations| loaded.validation_error(descriptor, &violations))?;
     Ok(message)
 }
 
@@ -201,6 +177,39 @@ impl<'a> Loaded<'a> {
         let path = Some(failure.path.to_string());
         let mut diagnostics = self.diagnostics(vec![(failure.steps, path, message)]);
         ConfigError::Parse(diagnostics.remove(0))
+    }
+
+    fn validation_error(
+        &self,
+        descriptor: &MessageDescriptor,
+        violations: &[crate::validate::Violation],
+    ) -> ConfigError {
+        let items = violations
+            .iter()
+            .map(|violation| {
+                let steps = field_steps(&violation.path);
+                let message = match &violation.value {
+                    Some(shown) => {
+                        let field = decode::field_at(descriptor, &steps);
+                        let rendered = match decode::value_at(&self.value, &steps) {
+                            Some(value) => self.render(&steps, value, field.as_ref()),
+                            // The validator's own rendering, for a value not written in
+                            // any file (a default).
+                            None if field.as_ref().is_some_and(redact::is_secret_field)
+                                || self.secrets.is_secret(&steps) =>
+                            {
+                                redact::REDACTED.to_owned()
+                            }
+                            None => redact::capped(shown).into_owned(),
+                        };
+                        format!("invalid value {rendered}: {}", violation.message)
+                    }
+                    None => violation.message.clone(),
+                };
+                (steps, Some(violation.path.to_string()), message)
+            })
+            .collect();
+        ConfigError::Validation(self.diagnostics(items))
     }
 
     /// Diagnostics located in the files their values came from, each file read once for
