@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 
 use prost_reflect::DescriptorPool;
 use protox::file::{
-    ChainFileResolver, DescriptorSetFileResolver, FileResolver as _, IncludeFileResolver,
+    ChainFileResolver, DescriptorSetFileResolver, File, FileResolver, IncludeFileResolver,
 };
+
+mod option_depth;
+
+pub use option_depth::{MAX_OPTION_DEPTH, OptionTooDeep};
 
 /// Every bundled proto, by import name.
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -97,15 +101,26 @@ fn bundled_resolver() -> DescriptorSetFileResolver {
 }
 
 /// A proto that does not compile, located as `file:line:column: message` when the
-/// compiler says where.
+/// compiler says where, the file named as the user gave it.
 #[derive(Debug, thiserror::Error)]
-#[error("{}", located(.0))]
-pub struct CompileError(#[source] pub protox::Error);
+#[error("{located}")]
+pub struct CompileError {
+    located: String,
+    #[source]
+    source: protox::Error,
+}
 
-fn located(err: &protox::Error) -> String {
+impl CompileError {
+    /// The compiler's own error.
+    pub fn protox(&self) -> &protox::Error {
+        &self.source
+    }
+}
+
+fn located(err: &protox::Error, file: Option<String>) -> String {
     use miette::Diagnostic;
     let message = err.to_string();
-    let Some(file) = err.file() else {
+    let Some(file) = file else {
         return message;
     };
     let position = err
@@ -119,6 +134,53 @@ fn located(err: &protox::Error) -> String {
         .map(|help| format!(" ({help})"))
         .unwrap_or_default();
     format!("{file}{}: {message}{help}", position.unwrap_or_default())
+}
+
+/// How the user knows the file protox names `name`: the proto as given on the command
+/// line, a file found on disk by its path, or a bundled file by its import name.
+fn user_name(name: &str, proto: &Path, includes: &[PathBuf]) -> String {
+    let resolver = disk_resolver(proto, includes);
+    if resolver
+        .resolve_path(proto)
+        .or_else(|| relative_name(proto))
+        .as_deref()
+        == Some(name)
+    {
+        return proto.display().to_string();
+    }
+    if bundled_index(name).is_some() {
+        return name.to_owned();
+    }
+    // Found as protox finds it, without parsing it again (it may be what failed).
+    search_dirs(proto, includes)
+        .into_iter()
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .map_or_else(|| name.to_owned(), |path| path.display().to_string())
+}
+
+/// The disk files of a compile, each checked for options nested too deeply before protox
+/// resolves its options.
+struct Checked {
+    disk: ChainFileResolver,
+    proto: PathBuf,
+}
+
+impl FileResolver for Checked {
+    fn resolve_path(&self, path: &Path) -> Option<String> {
+        self.disk.resolve_path(path)
+    }
+
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        let file = self.disk.open_file(name)?;
+        let shown = match file.path() {
+            Some(path) if same_path(path, &self.proto) => self.proto.display().to_string(),
+            Some(path) => path.display().to_string(),
+            None => name.to_owned(),
+        };
+        option_depth::check(file.file_descriptor_proto(), &shown).map_err(protox::Error::new)?;
+        Ok(file)
+    }
 }
 
 /// A compiled user proto.
@@ -145,16 +207,20 @@ pub fn compile(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileEr
 
 /// The directories a proto's own name and disk imports are looked up in: `includes` in
 /// order, then the proto's own directory.
-fn disk_resolver(proto: &Path, includes: &[PathBuf]) -> ChainFileResolver {
-    let mut resolver = ChainFileResolver::new();
-    for include in includes {
-        resolver.add(IncludeFileResolver::new(include.clone()));
-    }
+fn search_dirs(proto: &Path, includes: &[PathBuf]) -> Vec<PathBuf> {
     let parent = match proto.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    resolver.add(IncludeFileResolver::new(parent));
+    includes.iter().cloned().chain([parent]).collect()
+}
+
+/// Resolves names in [`search_dirs`].
+fn disk_resolver(proto: &Path, includes: &[PathBuf]) -> ChainFileResolver {
+    let mut resolver = ChainFileResolver::new();
+    for dir in search_dirs(proto, includes) {
+        resolver.add(IncludeFileResolver::new(dir));
+    }
     resolver
 }
 
@@ -176,6 +242,8 @@ fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
     if !same_path(&path, proto) {
         return None;
     }
+    // protox reports it, with the same check.
+    option_depth::check(file.file_descriptor_proto(), "").ok()?;
     let descriptor = prost_types::FileDescriptorProto::from(file);
 
     let mut order = Vec::new();
@@ -238,11 +306,20 @@ fn same_path(a: &Path, b: &Path) -> bool {
 fn compile_with_protox(proto: &Path, includes: &[PathBuf]) -> Result<Compiled, CompileError> {
     let mut resolver = ChainFileResolver::new();
     resolver.add(bundled_resolver());
-    resolver.add(disk_resolver(proto, includes));
+    resolver.add(Checked {
+        disk: disk_resolver(proto, includes),
+        proto: proto.to_owned(),
+    });
 
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true);
-    compiler.open_file(proto).map_err(CompileError)?;
+    compiler.open_file(proto).map_err(|source| CompileError {
+        located: located(
+            &source,
+            source.file().map(|name| user_name(name, proto, includes)),
+        ),
+        source,
+    })?;
     let file_name = compiler
         .files()
         .find(|file| !file.is_import())
@@ -410,7 +487,10 @@ mod tests {
         .unwrap();
         assert!(compile_on_bundled(&service, &[]).is_none());
         let err = compile(&service, &[]).unwrap_err().to_string();
-        assert!(err.starts_with("service.proto:4:3: "), "{err}");
+        assert!(
+            err.starts_with(&format!("{}:4:3: ", service.display())),
+            "{err}"
+        );
         assert!(err.contains("harness.nope.Thing"), "{err}");
 
         // A name shadowed by an include that comes first: the bundled path steps aside.
@@ -454,15 +534,71 @@ mod tests {
         let err = compile(&proto, &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "bad.proto:3:12: expected an integer, but found ';'"
+            format!(
+                "{}:3:12: expected an integer, but found ';'",
+                proto.display()
+            )
         );
 
         fs::write(&proto, "syntax = \"proto3\";\nimport \"nope.proto\";\n").unwrap();
         let err = compile(&proto, &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "bad.proto:2:1: import 'nope.proto' not found"
+            format!("{}:2:1: import 'nope.proto' not found", proto.display())
         );
+    }
+
+    #[test]
+    fn an_error_in_an_imported_file_names_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let common = dir.path().join("common.proto");
+        fs::write(
+            &common,
+            "syntax = \"proto3\";\nmessage M {\n  bool b = ;\n}\n",
+        )
+        .unwrap();
+        let proto = dir.path().join("svc.proto");
+        fs::write(&proto, "syntax = \"proto3\";\nimport \"common.proto\";\n").unwrap();
+        let err = compile(&proto, &[]).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{}:3:12: ", common.display())),
+            "{err}"
+        );
+    }
+
+    /// A proto whose field option's value nests `depth` messages deep.
+    fn deep_option(depth: usize) -> String {
+        format!(
+            "syntax = \"proto2\";\npackage d;\nimport \"google/protobuf/descriptor.proto\";\n\
+             message O {{ optional O o = 1; }}\n\
+             extend google.protobuf.FieldOptions {{ optional O deep = 50000; }}\n\
+             message Configuration {{ optional int32 x = 1 [(deep) = {}{{}}{}]; }}\n",
+            "{o: ".repeat(depth),
+            "}".repeat(depth)
+        )
+    }
+
+    #[test]
+    fn deeply_nested_option_values_are_an_error() {
+        // 100 deep panicked when the spec read the option; 5,000 overflowed the stack
+        // while the pool resolved it.
+        let dir = tempfile::tempdir().unwrap();
+        let proto = dir.path().join("deep.proto");
+        for depth in [100, 5_000, 100_000] {
+            fs::write(&proto, deep_option(depth)).unwrap();
+            let err = compile(&proto, &[]).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "{}:6:47: option `(deep)` nests {} levels deep; at most 32 are allowed",
+                    proto.display(),
+                    depth + 1
+                )
+            );
+        }
+        fs::write(&proto, deep_option(MAX_OPTION_DEPTH - 2)).unwrap();
+        let compiled = compile(&proto, &[]).unwrap();
+        crate::spec::ConfigSpec::from_file(&compiled.pool, &compiled.file_name).unwrap();
     }
 
     #[test]

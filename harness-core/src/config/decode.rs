@@ -24,15 +24,40 @@ pub struct DecodeFailure {
 }
 
 /// Maps `value` onto a message of type `descriptor`; unknown fields are errors.
+///
+/// `value` is checked and adjusted first where the mapping differs from prost-reflect's
+/// (see [`super::prepare`]).
 pub fn decode(
     descriptor: &MessageDescriptor,
-    value: &Value,
+    value: &mut Value,
 ) -> Result<DynamicMessage, DecodeFailure> {
+    let placeholder = super::prepare::prepare(descriptor, value)?;
     let mut track = serde_path_to_error::Track::new();
-    let deserializer = serde_path_to_error::Deserializer::new(value, &mut track);
+    let deserializer = serde_path_to_error::Deserializer::new(&*value, &mut track);
     let options = DeserializeOptions::new().deny_unknown_fields(true);
-    DynamicMessage::deserialize_with_options(descriptor.clone(), deserializer, &options)
-        .map_err(|err| failure(descriptor, value, &track.path(), &err.to_string()))
+    let mut message =
+        DynamicMessage::deserialize_with_options(descriptor.clone(), deserializer, &options)
+            .map_err(|err| failure(descriptor, value, &track.path(), &err.to_string()))?;
+    if let Some(placeholder) = placeholder {
+        super::prepare::clear_empty_any(&mut message, &placeholder);
+    }
+    Ok(message)
+}
+
+/// The field that the value at `steps` is for, when the steps lead to one (an item of a
+/// list or a map is for its field).
+pub fn field_at(root: &MessageDescriptor, steps: &[Step]) -> Option<FieldDescriptor> {
+    let mut walker = Walker::new(root);
+    for step in steps {
+        match step {
+            Step::Key(names) => walker.key(names.first()?),
+            Step::Index(index) => walker.index(*index),
+        }
+    }
+    match walker.target {
+        Target::Field { field, .. } if walker.steps.len() == steps.len() => Some(field),
+        _ => None,
+    }
 }
 
 fn failure(
@@ -214,7 +239,7 @@ fn plural(text: &str) -> String {
         .to_owned()
 }
 
-fn describe_kind(kind: &Kind) -> String {
+pub(super) fn describe_kind(kind: &Kind) -> String {
     match kind {
         Kind::Bool => "true or false".to_owned(),
         Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
@@ -244,7 +269,7 @@ fn describe_message(message: &MessageDescriptor) -> String {
         "google.protobuf.ListValue" => "a list".to_owned(),
         "google.protobuf.Value" => "any value".to_owned(),
         "google.protobuf.FieldMask" => "a comma-separated list of field paths".to_owned(),
-        "google.protobuf.Any" => "a mapping with an \"@type\" key".to_owned(),
+        "google.protobuf.Any" => "a mapping with an \"@type\" key, or {}".to_owned(),
         "google.protobuf.Empty" => "an empty mapping".to_owned(),
         name if name.starts_with("google.protobuf.") && name.ends_with("Value") => message
             .get_field_by_name("value")
@@ -254,7 +279,7 @@ fn describe_message(message: &MessageDescriptor) -> String {
     }
 }
 
-fn is_well_known(message: &MessageDescriptor) -> bool {
+pub(super) fn is_well_known(message: &MessageDescriptor) -> bool {
     message.package_name() == "google.protobuf"
 }
 

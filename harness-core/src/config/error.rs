@@ -54,6 +54,12 @@ pub enum ConfigError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "cannot read {}: it is larger than {} MiB, the most a configuration file may be",
+        path.display(),
+        limit / (1024 * 1024)
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{0}")]
     Parse(Diagnostic),
     #[error("{}", lines(.0))]
@@ -63,7 +69,7 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ConfigError::Read { .. } => ErrorKind::Io,
+            ConfigError::Read { .. } | ConfigError::TooLarge { .. } => ErrorKind::Io,
             ConfigError::Parse(_) => ErrorKind::Parse,
             ConfigError::Validation(_) => ErrorKind::Validation,
         }
@@ -72,7 +78,7 @@ impl ConfigError {
     /// Every located problem; empty for I/O errors.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
-            ConfigError::Read { .. } => &[],
+            ConfigError::Read { .. } | ConfigError::TooLarge { .. } => &[],
             ConfigError::Parse(diagnostic) => std::slice::from_ref(diagnostic),
             ConfigError::Validation(diagnostics) => diagnostics,
         }

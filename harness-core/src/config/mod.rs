@@ -4,7 +4,8 @@
 //! `harness check`, `harness kube-gen` and a running service all load through [`load`],
 //! so a configuration that checks is the configuration that runs.
 
-use std::fs;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use prost_reflect::{DynamicMessage, MessageDescriptor};
@@ -12,12 +13,16 @@ use serde_json::Value;
 
 mod decode;
 mod error;
+pub mod limits;
+mod patch;
+mod prepare;
 mod redact;
 mod secrets;
 mod yaml;
 
 pub use error::{ConfigError, Diagnostic, ErrorKind, Position};
 
+use limits::MAX_FILE_BYTES;
 use secrets::{Origin, SecretPaths};
 use yaml::Step;
 
@@ -30,11 +35,25 @@ pub struct Source {
 }
 
 impl Source {
+    /// Reads `path`, at most [`MAX_FILE_BYTES`] of it: a larger file (or `/dev/zero`) is
+    /// an error, not a process that reads without end.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let failed = |source: io::Error| ConfigError::Read {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let mut bytes = Vec::new();
+        File::open(path)
+            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(failed)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(ConfigError::TooLarge {
+                path: path.to_owned(),
+                limit: MAX_FILE_BYTES,
+            });
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| failed(io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text")))?;
         Ok(Source {
             path: path.to_owned(),
             text,
@@ -79,55 +98,29 @@ pub fn load(
     descriptor: &MessageDescriptor,
     sources: &Sources,
 ) -> Result<DynamicMessage, ConfigError> {
-    let loaded = Loaded::new(sources)?;
-    let message = decode::decode(descriptor, &loaded.value).map_err(|failure| {
-        let found = decode::value_at(&loaded.value, &failure.steps).filter(|_| failure.show_value);
-        let message = match found {
-            Some(value) => format!(
-                "invalid value {}: {}",
-                loaded.render(&failure.steps, value, failure.field.as_ref()),
-                failure.expected
-            ),
-            None => failure.expected,
-        };
-        ConfigError::Parse(loaded.diagnostic(
-            &failure.steps,
-            Some(failure.path.to_string()),
-            message,
-        ))
-    })?;
-    crate::validate::validate(&message).map_err(|violations| {
-        let diagnostics = violations
-            .iter()
-            .map(|violation| {
-                let steps = field_steps(&violation.path);
-                let field = redact::field_at(descriptor, &violation.path);
-                let message = match &violation.value {
-                    Some(shown) => {
-                        let value = decode::value_at(&loaded.value, &steps);
-                        let rendered = match value {
-                            Some(value) => loaded.render(&steps, value, field.as_ref()),
-                            None => shown.clone(),
-                        };
-                        format!("invalid value {rendered}: {}", violation.message)
-                    }
-                    None => violation.message.clone(),
-                };
-                loaded.diagnostic(&steps, Some(violation.path.to_string()), message)
-            })
-            .collect();
-        ConfigError::Validation(diagnostics)
-    })?;
+    let mut loaded = Loaded::new(descriptor, sources)?;
+    let message = decode::decode(descriptor, &mut loaded.value)
+        .map_err(|failure| loaded.decode_error(failure))?;
+    crate::validate::validate(&message)
+        .map_err(|violations| loaded.validation_error(descriptor, &violations))?;
     Ok(message)
 }
 
-/// A diagnostic about the value at `path` of a configuration that loaded (for kube-gen's
-/// and the system graph's errors): located in the file that set the value, the merge or
-/// patch file included. The files are parsed again: this is for the error path only.
-pub fn locate(sources: &Sources, path: &crate::path::FieldPath, message: String) -> Diagnostic {
+/// A diagnostic about the value at `path` of a configuration of `descriptor` that loaded
+/// (for kube-gen's and the system graph's errors): located in the file that set the
+/// value, the merge or patch file included. The files are parsed again: this is for the
+/// error path only.
+pub fn locate(
+    descriptor: &MessageDescriptor,
+    sources: &Sources,
+    path: &crate::path::FieldPath,
+    message: String,
+) -> Diagnostic {
     let shown = Some(path.to_string());
-    match Loaded::new(sources) {
-        Ok(loaded) => loaded.diagnostic(&field_steps(path), shown, message),
+    match Loaded::new(descriptor, sources) {
+        Ok(loaded) => loaded
+            .diagnostics(vec![(field_steps(path), shown, message)])
+            .remove(0),
         Err(_) => Diagnostic {
             file: Some(sources.config.path.clone()),
             position: None,
@@ -135,6 +128,14 @@ pub fn locate(sources: &Sources, path: &crate::path::FieldPath, message: String)
             message,
         },
     }
+}
+
+/// The file a value of the configuration was last written by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InFile {
+    Config,
+    Merge,
+    Patch,
 }
 
 /// The merged and patched JSON value, with what is needed to explain errors in it.
@@ -145,8 +146,8 @@ struct Loaded<'a> {
 }
 
 impl<'a> Loaded<'a> {
-    fn new(sources: &'a Sources) -> Result<Self, ConfigError> {
-        let mut value = parse(&sources.config)?;
+    fn new(descriptor: &MessageDescriptor, sources: &'a Sources) -> Result<Self, ConfigError> {
+        let mut value = parse(&sources.config, Some(descriptor))?;
         match value {
             Value::Object(_) => {}
             Value::Null => value = Value::Object(Default::default()),
@@ -162,7 +163,9 @@ impl<'a> Loaded<'a> {
                 }));
             }
         }
-        let merge = sources.merge.as_ref().map(parse).transpose()?;
+        // The values of merge and patch files are secret: the parser's errors in them
+        // never show a value.
+        let merge = sources.merge.as_ref().map(|s| parse(s, None)).transpose()?;
         if let (Some(merge), Some(source)) = (&merge, &sources.merge) {
             if !merge.is_object() {
                 return Err(ConfigError::Parse(Diagnostic {
@@ -174,9 +177,9 @@ impl<'a> Loaded<'a> {
             }
             json_patch::merge(&mut value, merge);
         }
-        let patch = sources.patch.as_ref().map(parse).transpose()?;
+        let patch = sources.patch.as_ref().map(|s| parse(s, None)).transpose()?;
         if let (Some(patch), Some(source)) = (&patch, &sources.patch) {
-            apply_patch(&mut value, patch, source)?;
+            patch::apply(&mut value, patch, source)?;
         }
         Ok(Loaded {
             sources,
@@ -185,41 +188,108 @@ impl<'a> Loaded<'a> {
         })
     }
 
-    /// A diagnostic located in the file the value at `steps` came from.
-    fn diagnostic(&self, steps: &[Step], path: Option<String>, message: String) -> Diagnostic {
-        let (source, position) = match self.secrets.origin(steps) {
-            Origin::Config => (
-                &self.sources.config,
-                yaml::position_of(&self.sources.config.text, steps),
+    fn decode_error(&self, failure: decode::DecodeFailure) -> ConfigError {
+        let found = decode::value_at(&self.value, &failure.steps).filter(|_| failure.show_value);
+        let message = match found {
+            Some(value) => format!(
+                "invalid value {}: {}",
+                self.render(&failure.steps, value, failure.field.as_ref()),
+                failure.expected
             ),
-            Origin::Merge => {
-                let source = self
-                    .sources
-                    .merge
-                    .as_ref()
-                    .expect("a merge origin has a merge file");
-                (source, yaml::position_of(&source.text, steps))
-            }
-            Origin::Patch { operation, rest } => {
-                let source = self
-                    .sources
-                    .patch
-                    .as_ref()
-                    .expect("a patch origin has a patch file");
-                let mut in_value =
-                    vec![Step::Index(operation), Step::Key(vec!["value".to_owned()])];
-                in_value.extend(rest);
-                let position = yaml::position_of(&source.text, &in_value)
-                    .or_else(|| yaml::position_of(&source.text, &[Step::Index(operation)]));
-                (source, position)
-            }
+            None => failure.expected,
         };
-        Diagnostic {
-            file: Some(source.path.clone()),
-            position,
-            path: path.filter(|p| !p.is_empty() && p != "(root)"),
-            message,
+        let path = Some(failure.path.to_string());
+        let mut diagnostics = self.diagnostics(vec![(failure.steps, path, message)]);
+        ConfigError::Parse(diagnostics.remove(0))
+    }
+
+    fn validation_error(
+        &self,
+        descriptor: &MessageDescriptor,
+        violations: &[crate::validate::Violation],
+    ) -> ConfigError {
+        let items = violations
+            .iter()
+            .map(|violation| {
+                let steps = field_steps(&violation.path);
+                let message = match &violation.value {
+                    Some(shown) => {
+                        let field = decode::field_at(descriptor, &steps);
+                        let rendered = match decode::value_at(&self.value, &steps) {
+                            Some(value) => self.render(&steps, value, field.as_ref()),
+                            // The validator's own rendering, for a value not written in
+                            // any file (a default).
+                            None if field.as_ref().is_some_and(redact::is_secret_field)
+                                || self.secrets.is_secret(&steps) =>
+                            {
+                                redact::REDACTED.to_owned()
+                            }
+                            None => redact::capped(shown).into_owned(),
+                        };
+                        format!("invalid value {rendered}: {}", violation.message)
+                    }
+                    None => violation.message.clone(),
+                };
+                (steps, Some(violation.path.to_string()), message)
+            })
+            .collect();
+        ConfigError::Validation(self.diagnostics(items))
+    }
+
+    /// Diagnostics located in the files their values came from, each file read once for
+    /// the positions of all of them.
+    fn diagnostics(&self, items: Vec<(Vec<Step>, Option<String>, String)>) -> Vec<Diagnostic> {
+        // Each item: its file, and the paths to look for there, best first.
+        let wanted: Vec<(InFile, Vec<Vec<Step>>)> = items
+            .iter()
+            .map(|(steps, _, _)| match self.secrets.origin(steps) {
+                Origin::Config => (InFile::Config, vec![steps.clone()]),
+                Origin::Merge => (InFile::Merge, vec![steps.clone()]),
+                Origin::Patch { operation, rest } => {
+                    let mut in_value =
+                        vec![Step::Index(operation), Step::Key(vec!["value".to_owned()])];
+                    in_value.extend(rest);
+                    (InFile::Patch, vec![in_value, vec![Step::Index(operation)]])
+                }
+            })
+            .collect();
+        let mut positions: Vec<Option<Position>> = vec![None; items.len()];
+        for file in [InFile::Config, InFile::Merge, InFile::Patch] {
+            let paths: Vec<(usize, &[Step])> = wanted
+                .iter()
+                .enumerate()
+                .filter(|(_, (in_file, _))| *in_file == file)
+                .flat_map(|(item, (_, paths))| paths.iter().map(move |p| (item, p.as_slice())))
+                .collect();
+            if paths.is_empty() {
+                continue;
+            }
+            let just_paths: Vec<&[Step]> = paths.iter().map(|(_, path)| *path).collect();
+            let found = yaml::positions_of(&self.source(file).text, &just_paths);
+            for ((item, _), position) in paths.iter().zip(found) {
+                positions[*item] = positions[*item].or(position);
+            }
         }
+        items
+            .into_iter()
+            .zip(wanted)
+            .zip(positions)
+            .map(|(((_, path, message), (file, _)), position)| Diagnostic {
+                file: Some(self.source(file).path.clone()),
+                position,
+                path: path.filter(|p| !p.is_empty() && p != "(root)"),
+                message,
+            })
+            .collect()
+    }
+
+    fn source(&self, file: InFile) -> &Source {
+        let source = match file {
+            InFile::Config => Some(&self.sources.config),
+            InFile::Merge => self.sources.merge.as_ref(),
+            InFile::Patch => self.sources.patch.as_ref(),
+        };
+        source.expect("a value comes from a file that was given")
     }
 
     /// `value` as shown in a message: redacted when it is secret.
@@ -236,83 +306,28 @@ impl<'a> Loaded<'a> {
     }
 }
 
-fn parse(source: &Source) -> Result<Value, ConfigError> {
+/// Parses one file. `descriptor` is the configuration's message for the configuration
+/// file, so that a value of a secret field is not shown; `None` for a secret file, none
+/// of whose values is shown.
+fn parse(source: &Source, descriptor: Option<&MessageDescriptor>) -> Result<Value, ConfigError> {
     yaml::to_json(&source.text).map_err(|err| {
+        let quote: &dyn Fn(&str) -> String = &redact::quote;
+        let show = descriptor
+            .filter(|descriptor| {
+                !decode::field_at(descriptor, &err.steps)
+                    .is_some_and(|field| redact::is_secret_field(&field))
+            })
+            .map(|_| quote);
         ConfigError::Parse(Diagnostic {
             file: Some(source.path.clone()),
             position: err.position,
             path: None,
-            message: err.message,
+            message: err.message(show),
         })
     })
 }
 
-fn apply_patch(value: &mut Value, patch: &Value, source: &Source) -> Result<(), ConfigError> {
-    let fail = |position: Option<Position>, message: String| {
-        ConfigError::Parse(Diagnostic {
-            file: Some(source.path.clone()),
-            position,
-            path: None,
-            message,
-        })
-    };
-    let Value::Array(operations) = patch else {
-        return Err(fail(
-            None,
-            format!(
-                "a patch file must be a list of JSON Patch operations, found {}",
-                kind_of(patch)
-            ),
-        ));
-    };
-    let mut parsed = Vec::with_capacity(operations.len());
-    for (index, operation) in operations.iter().enumerate() {
-        let at = yaml::position_of(&source.text, &[Step::Index(index)]);
-        // The value is not echoed: a patch usually carries secrets.
-        let operation = serde_json::from_value::<json_patch::PatchOperation>(operation.clone())
-            .map_err(|err| {
-                let reason = err.to_string();
-                let reason = reason
-                    .split(", expected")
-                    .next()
-                    .unwrap_or(&reason)
-                    .to_owned();
-                fail(
-                    at,
-                    format!(
-                        "operation {index} is not a JSON Patch operation: {}",
-                        redact::without_values(&reason)
-                    ),
-                )
-            })?;
-        parsed.push(operation);
-    }
-    json_patch::patch(value, &parsed).map_err(|err| {
-        let index = err.operation;
-        let at = yaml::position_of(&source.text, &[Step::Index(index)]);
-        let op = operations[index]
-            .get("op")
-            .and_then(Value::as_str)
-            .unwrap_or("?");
-        let reason = match err.kind {
-            json_patch::PatchErrorKind::TestFailed => "the value does not match".to_owned(),
-            json_patch::PatchErrorKind::InvalidFromPointer => {
-                "its `from` path does not exist".to_owned()
-            }
-            json_patch::PatchErrorKind::InvalidPointer => "its path does not exist".to_owned(),
-            json_patch::PatchErrorKind::CannotMoveInsideItself => {
-                "cannot move a value inside itself".to_owned()
-            }
-            _ => "it cannot be applied".to_owned(),
-        };
-        fail(
-            at,
-            format!("operation {index} ({op} {}) failed: {reason}", err.path),
-        )
-    })
-}
-
-fn kind_of(value: &Value) -> &'static str {
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing",
         Value::Bool(_) => "a boolean",

@@ -2,30 +2,56 @@
 //!
 //! A value is never shown when it came from a secret file (see `secrets`), when its
 //! field is marked `(harness.mark).secret` or is named `password`; the credentials in
-//! any URL are masked, so a DSN's host stays readable and its password does not.
+//! any URL are masked, so a DSN's host stays readable and its password does not. Text
+//! that looks like a URL with credentials but does not parse as one is not shown at all.
+//! What is shown is cut to [`MAX_SHOWN`] characters.
 
-use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use prost_reflect::FieldDescriptor;
 use serde_json::Value;
-
-use crate::path::{FieldPath, Segment};
 
 /// What a message shows in place of a secret value.
 pub const REDACTED: &str = "<redacted>";
+
+/// Most characters of a value shown in a message.
+pub const MAX_SHOWN: usize = 64;
 
 /// `value` as shown in a message about `field`.
 pub fn render(value: &Value, field: Option<&FieldDescriptor>) -> String {
     let secret = field.is_some_and(is_secret_field);
     match value {
         Value::String(text) => match masked_url(text) {
-            Some(url) => format!("{url:?}"),
-            None if secret => REDACTED.to_owned(),
-            None => format!("{text:?}"),
+            Some(url) => format!("{:?}", capped(&url)),
+            None if secret || looks_like_credentials(text) => REDACTED.to_owned(),
+            None => format!("{:?}", capped(text)),
         },
         _ if secret => REDACTED.to_owned(),
         Value::Object(_) => "(a mapping)".to_owned(),
         Value::Array(_) => "(a list)".to_owned(),
-        other => other.to_string(),
+        other => capped(&other.to_string()).into_owned(),
     }
+}
+
+/// A YAML scalar's text, as shown in a message: in backticks, with a URL's password
+/// masked, or [`REDACTED`] when it looks like credentials that cannot be masked.
+pub fn quote(text: &str) -> String {
+    match masked_url(text) {
+        Some(url) => format!("`{}`", capped(&url)),
+        None if looks_like_credentials(text) => REDACTED.to_owned(),
+        None => format!("`{}`", capped(text)),
+    }
+}
+
+/// `text` cut to [`MAX_SHOWN`] characters, with `…` when it was longer.
+pub fn capped(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+        None => text.into(),
+    }
+}
+
+/// `scheme://…@…`: a URL's user information, which a URL parser could not mask.
+fn looks_like_credentials(text: &str) -> bool {
+    text.find("://").is_some_and(|at| text[at..].contains('@'))
 }
 
 /// Whether values of `field` are credentials.
@@ -52,34 +78,6 @@ fn masked_url(text: &str) -> Option<String> {
     url.password()?;
     url.set_password(Some("***")).ok()?;
     Some(url.to_string())
-}
-
-/// The field a path ends at, if it ends at a field (or an item of one).
-pub fn field_at(root: &MessageDescriptor, path: &FieldPath) -> Option<FieldDescriptor> {
-    let mut message = root.clone();
-    let mut field: Option<FieldDescriptor> = None;
-    for segment in path.segments() {
-        match segment {
-            Segment::Field { name, .. } => {
-                if let Some(current) = &field {
-                    match current.kind() {
-                        Kind::Message(inner) => message = inner,
-                        _ => return None,
-                    }
-                }
-                field = Some(message.get_field_by_name(name)?);
-            }
-            Segment::Index(_) => {}
-            Segment::Key(_) => {
-                let entry = match field.as_ref()?.kind() {
-                    Kind::Message(entry) => entry,
-                    _ => return None,
-                };
-                field = Some(entry.map_entry_value_field());
-            }
-        }
-    }
-    field
 }
 
 /// A library's error text with its quoted parts (which may be values) elided.
@@ -119,6 +117,23 @@ mod tests {
         assert_eq!(render(&json!("80a"), None), "\"80a\"");
         assert_eq!(render(&json!(7), None), "7");
         assert_eq!(render(&json!({"a": 1}), None), "(a mapping)");
+        // Credentials the URL parser rejects (a port out of range) are not shown at all.
+        assert_eq!(
+            render(&json!("postgres://u:pw@db:99999/app"), None),
+            REDACTED
+        );
+        assert_eq!(quote("0opostgres://u:pw@db/app"), REDACTED);
+        assert_eq!(quote("postgres://u:pw@db/app"), "`postgres://u:***@db/app`");
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let digits = "7".repeat(1_000_000);
+        let shown = render(&json!(digits), None);
+        assert_eq!(shown.chars().count(), MAX_SHOWN + 3, "{shown}");
+        assert!(shown.ends_with("…\""), "{shown}");
+        assert_eq!(quote(&digits).chars().count(), MAX_SHOWN + 3);
+        assert_eq!(capped("short"), "short");
     }
 
     #[test]

@@ -33,6 +33,14 @@ message Configuration {
     map<string, harness.net.Socket> peers = 13;
     harness.postgres.DSN events = 14;
     double ratio = 15;
+    oneof choice {
+        string name = 16;
+        int32 number = 17;
+    }
+    map<int32, string> codes = 18;
+    repeated google.protobuf.Any anys = 19;
+    google.protobuf.Int32Value count = 20;
+    map<bool, string> flags = 21;
 }
 "#;
 
@@ -369,4 +377,265 @@ fn a_missing_file_is_an_io_error() {
             .starts_with("cannot read /nonexistent/svc.yaml: "),
         "{err}"
     );
+}
+
+/// Every way the YAML reader once quoted a value in its own errors, each in a merge file,
+/// a patch file and a password field of the configuration file.
+const PARSER_SECRETS: &[&str] = &[
+    "!Q9tag",
+    "0731337924",
+    "123456789012345678901234567890",
+    "!!int hunter2",
+    "!!float hunter2",
+    "!!bool hunter2",
+    "!!null hunter2",
+    "!hunter2 x",
+];
+
+#[test]
+fn the_parser_never_shows_a_secret_value() {
+    let descriptor = descriptor();
+    for secret in PARSER_SECRETS {
+        let in_merge = format!("db:\n  password: {secret}\n");
+        let in_patch = format!("- {{op: add, path: /db/password, value: {secret}}}\n");
+        let in_config = format!("db:\n  password: {secret}\n");
+        let cases = [
+            sources("debug: true\n", Some(&in_merge), None),
+            sources("db: {}\n", None, Some(&in_patch)),
+            sources(&in_config, None, None),
+        ];
+        for case in cases {
+            let text = load(&descriptor, &case).unwrap_err().to_string();
+            let hidden = secret
+                .trim_start_matches("!!int ")
+                .trim_start_matches("!!float ");
+            let hidden = hidden
+                .trim_start_matches("!!bool ")
+                .trim_start_matches("!!null ");
+            let hidden = hidden.trim_start_matches('!').trim_end_matches(" x");
+            assert!(!text.contains(hidden), "{secret}: {text}");
+            assert!(!text.contains("731337924"), "{secret}: {text}");
+            assert!(text.contains("<redacted>"), "{secret}: {text}");
+        }
+    }
+}
+
+#[test]
+fn the_parser_shows_other_values_of_the_configuration_file() {
+    let text = error_text("debug: 0755\n");
+    assert!(
+        text.starts_with("svc.yaml:1:8: `0755` is ambiguous"),
+        "{text}"
+    );
+    let text = error_text("debug: !!int postgres://app:hunter2@db/app\n");
+    assert!(text.contains("postgres://app:***@db/app"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn a_dsn_starting_with_0o_is_a_string() {
+    let merge = "events:\n  value: 0opostgres://u:hunter2@db/app\n";
+    let err = load(&descriptor(), &sources("debug: true\n", Some(merge), None)).unwrap_err();
+    let text = err.to_string();
+    // It reaches validation as the string it is, and stays hidden there.
+    assert_eq!(err.kind(), ErrorKind::Validation, "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("0opostgres"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_float_is_not_an_integer() {
+    for value in ["8.0e0", "8.0", "1e3"] {
+        let text = error_text(&format!("server: {{bind: {{port: {value}}}}}\n"));
+        assert!(
+            text.starts_with("svc.yaml:1:23: server.bind.port: invalid value "),
+            "{text}"
+        );
+        assert!(
+            text.contains("expected an unsigned integer up to 4294967295"),
+            "{text}"
+        );
+    }
+    let text = error_text("count: 2.0\n");
+    assert!(
+        text.starts_with("svc.yaml:1:8: count: invalid value 2.0: expected an integer"),
+        "{text}"
+    );
+    let text = error_text("peers: {a: {port: 1.5e1}}\n");
+    assert!(
+        text.starts_with("svc.yaml:1:19: peers[\"a\"].port"),
+        "{text}"
+    );
+    let message = load_text("ratio: 8\nbig: 8\n").unwrap();
+    assert_eq!(field(&message, "ratio"), ProtoValue::F64(8.0));
+}
+
+#[test]
+fn two_members_of_a_oneof_name_the_second() {
+    let text = error_text("name: a\nnumber: 1\n");
+    assert_eq!(
+        text,
+        "svc.yaml:2:9: number: `name` and `number` are both set, but they are members of oneof `choice`: set only one"
+    );
+    let message = load_text("name: a\nnumber: null\n").unwrap();
+    assert_eq!(field(&message, "name"), ProtoValue::String("a".into()));
+}
+
+#[test]
+fn a_map_key_of_the_wrong_type_names_the_key() {
+    let text = error_text("codes:\n  200: ok\n  abc: nope\n");
+    assert_eq!(
+        text,
+        "svc.yaml:3:8: codes[\"abc\"]: invalid key: expected an integer from -2147483648 to 2147483647"
+    );
+    let text = error_text("codes: {'99999999999': x}\n");
+    assert!(
+        text.starts_with("svc.yaml:1:24: codes[\"99999999999\"]: invalid key"),
+        "{text}"
+    );
+    let text = error_text("flags: {yes: x}\n");
+    assert!(
+        text.contains("flags[\"yes\"]: invalid key: expected true or false"),
+        "{text}"
+    );
+    let message = load_text("codes: {200: ok, -1: bad}\nflags: {true: x}\n").unwrap();
+    assert_eq!(field(&message, "codes").as_map().unwrap().len(), 2);
+}
+
+#[test]
+fn an_empty_any_is_the_empty_any() {
+    let message = load_text(
+        "any: {}\nanys: [{}, {'@type': type.googleapis.com/harness.net.Socket, port: 1}]\n",
+    )
+    .unwrap();
+    assert!(message.has_field_by_name("any"));
+    let any = field(&message, "any");
+    let any = any.as_message().unwrap();
+    assert_eq!(
+        any.get_field_by_name("type_url").unwrap().as_str(),
+        Some("")
+    );
+    assert!(
+        any.get_field_by_name("value")
+            .unwrap()
+            .as_bytes()
+            .unwrap()
+            .is_empty()
+    );
+    let anys = field(&message, "anys");
+    let anys = anys.as_list().unwrap();
+    let urls: Vec<String> = anys
+        .iter()
+        .map(|any| {
+            any.as_message()
+                .unwrap()
+                .get_field_by_name("type_url")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(urls, ["", "type.googleapis.com/harness.net.Socket"]);
+}
+
+#[test]
+fn deep_nesting_stops_at_every_stage() {
+    let deep = format!("extra:\n  x:\n    {} 1\n", "- ".repeat(8_000));
+    let base = "debug: true\n";
+    let patch = format!(
+        "- op: add\n  path: /extra\n  value:\n    x:\n      {} 1\n",
+        "- ".repeat(8_000)
+    );
+    for (case, at) in [
+        (sources(&deep, None, None), "svc.yaml:3:"),
+        (sources(base, Some(&deep), None), "secret.yaml:3:"),
+        (sources(base, None, Some(&patch)), "patch.yaml:5:"),
+    ] {
+        let err = load(&descriptor(), &case).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Parse);
+        let text = err.to_string();
+        assert!(text.starts_with(at), "{text}");
+        assert!(text.contains("nested more than 100 levels deep"), "{text}");
+    }
+}
+
+#[test]
+fn a_patch_cannot_grow_the_configuration_past_the_bounds() {
+    // Each copy doubles the configuration.
+    let mut patch =
+        String::from("- {op: add, path: /extra, value: {a: [1, 2, 3, 4, 5, 6, 7, 8]}}\n");
+    for i in 0..40 {
+        patch.push_str(&format!(
+            "- {{op: copy, from: /extra, path: /extra/c{i}}}\n"
+        ));
+    }
+    let err = load(&descriptor(), &sources("debug: true\n", None, Some(&patch))).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("would make the configuration hold more than 1000000 values"),
+        "{text}"
+    );
+    // Copies that nest deeper each time.
+    let mut patch = String::from("- {op: add, path: /extra, value: {a: {b: [1]}}}\n");
+    let mut path = "/extra/a".to_owned();
+    for _ in 0..60 {
+        patch.push_str(&format!("- {{op: copy, from: /extra/a, path: {path}/a}}\n"));
+        path.push_str("/a");
+    }
+    let err = load(&descriptor(), &sources("debug: true\n", None, Some(&patch))).unwrap_err();
+    assert!(
+        err.to_string().contains("more than 100 levels deep"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ten_thousand_patch_operations_are_read_once() {
+    // Positions were once looked for in the whole patch for every operation, which made
+    // 10,000 operations take minutes. This completes; docs/configuration.md has the time.
+    let patch = "- {op: test, path: /debug, value: true}\n".repeat(10_000);
+    load(&descriptor(), &sources("debug: true\n", None, Some(&patch))).unwrap();
+    let failing = format!("{patch}- {{op: test, path: /debug, value: false}}\n");
+    let err = load(
+        &descriptor(),
+        &sources("debug: true\n", None, Some(&failing)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "patch.yaml:10001:3: operation 10000 (test /debug) failed: the value does not match"
+    );
+}
+
+#[test]
+fn files_are_read_up_to_a_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    let file = fs::File::create(&big).unwrap();
+    file.set_len(limits::MAX_FILE_BYTES + 1).unwrap();
+    let err = Source::read(&big).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(
+        err.to_string()
+            .ends_with("larger than 4 MiB, the most a configuration file may be"),
+        "{err}"
+    );
+    // A device that never ends.
+    if Path::new("/dev/zero").exists() {
+        let err = Source::read(Path::new("/dev/zero")).unwrap_err();
+        assert!(matches!(err, ConfigError::TooLarge { .. }), "{err}");
+    }
+}
+
+#[test]
+fn a_long_value_is_cut_in_messages() {
+    let digits = "9".repeat(1_000_000);
+    let text = error_text(&format!("db:\n  username: {digits}\n"));
+    assert!(text.len() < 300, "{} bytes", text.len());
+    let text = error_text(&format!("db:\n  min_size: '{digits}'\n"));
+    assert!(text.contains("invalid value \"9999"), "{text}");
+    assert!(text.len() < 300, "{} bytes", text.len());
 }
