@@ -31,6 +31,10 @@ pub mod http;
 pub mod logging;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "mysql")]
+mod mysql_telemetry;
 #[cfg(feature = "nats")]
 pub mod nats;
 #[cfg(any(feature = "grpc-client", feature = "grpc-server"))]
@@ -43,6 +47,8 @@ mod postgres_telemetry;
 pub mod redis;
 #[cfg(feature = "schedule")]
 pub mod schedule;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod sql;
 pub mod telemetry;
 #[cfg(feature = "otlp")]
 pub mod tracing;
