@@ -23,6 +23,10 @@
 //! Every server and client wire records RED metrics (requests, errors, durations) and
 //! makes spans with W3C trace-context propagation, without user code: see [`telemetry`].
 
+#[cfg(feature = "amqp")]
+pub mod amqp;
+#[cfg(feature = "cloudevents")]
+pub mod cloudevents;
 #[cfg(any(feature = "grpc-client", feature = "grpc-server"))]
 pub mod grpc;
 #[cfg(any(feature = "http", feature = "http-client"))]
@@ -31,6 +35,8 @@ pub mod http;
 pub mod logging;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "mysql")]

@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use async_nats::{ConnectErrorKind, ConnectOptions, Event, HeaderMap};
+use async_nats::{ConnectErrorKind, ConnectOptions, Event as ConnectionEvent, HeaderMap};
 use bytes::Bytes;
 use futures_util::{FutureExt as _, StreamExt as _};
 use harness::proto::harness::nats::{
@@ -24,6 +24,7 @@ use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::cloudevents::{self, Encoded, Event, EventError, Events};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use async_nats;
@@ -54,11 +55,13 @@ static HANDLED: LazyLock<Red> =
 ///
 /// [`publish`](Publisher::publish) sends the W3C `traceparent` in the message headers,
 /// makes a producer span and counts in `nats_publish_*`; with `jetstream: true` it waits
-/// for the stream's acknowledgement.
+/// for the stream's acknowledgement. [`publish_event`](Publisher::publish_event) sends a
+/// CloudEvent in the mode of the configuration's `cloudevents` (binary: `ce-*` headers).
 #[derive(Clone)]
 pub struct Publisher {
     client: async_nats::Client,
     jetstream: Option<jetstream::Context>,
+    events: Events,
 }
 
 impl fmt::Debug for Publisher {
@@ -104,7 +107,11 @@ impl InputWire<PublisherConfig> for Publisher {
         })
         .await?;
         let jetstream = config.jetstream.then(|| jetstream::new(client.clone()));
-        Ok(Publisher { client, jetstream })
+        Ok(Publisher {
+            client,
+            jetstream,
+            events: Events::new(config.cloudevents.as_ref()),
+        })
     }
 
     fn close(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -127,6 +134,7 @@ impl InputWire<ConnectionConfig> for Publisher {
         Ok(Publisher {
             client,
             jetstream: None,
+            events: Events::new(None),
         })
     }
 
@@ -150,9 +158,9 @@ async fn connect(settings: Settings<'_>) -> Result<async_nats::Client, WireError
             let reporter = reporter.clone();
             async move {
                 match event {
-                    Event::Connected => reporter.up(),
-                    Event::Disconnected => reporter.down("nats: disconnected"),
-                    Event::Closed => reporter.down("nats: connection closed"),
+                    ConnectionEvent::Connected => reporter.up(),
+                    ConnectionEvent::Disconnected => reporter.down("nats: disconnected"),
+                    ConnectionEvent::Closed => reporter.down("nats: connection closed"),
                     other => tracing::warn!("nats: {other}"),
                 }
             }
@@ -212,6 +220,48 @@ impl Publisher {
         self.jetstream
             .clone()
             .unwrap_or_else(|| jetstream::new(self.client.clone()))
+    }
+
+    /// How [`publish_event`](Publisher::publish_event) writes events; `events().event(ty)`
+    /// starts one with a fresh id, the time and the service's source.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Publishes a CloudEvent on `subject` in the configured content mode (NATS binding:
+    /// binary as `ce-*` headers with the data as payload, structured as JSON with
+    /// `Content-Type: application/cloudevents+json`).
+    pub async fn publish_event(
+        &self,
+        subject: impl Into<String>,
+        event: Event,
+    ) -> Result<(), PublishError> {
+        let subject = subject.into();
+        let mut headers = HeaderMap::new();
+        let payload = match self.events.encode(event) {
+            Ok(Encoded::Binary {
+                attributes,
+                datacontenttype,
+                data,
+            }) => {
+                for (name, value) in &attributes {
+                    headers.insert(format!("ce-{name}"), &*cloudevents::header_encode(value));
+                }
+                if let Some(content_type) = datacontenttype {
+                    headers.insert(
+                        "ce-datacontenttype",
+                        &*cloudevents::header_encode(&content_type),
+                    );
+                }
+                data
+            }
+            Ok(Encoded::Structured(body)) => {
+                headers.insert("Content-Type", cloudevents::JSON_FORMAT);
+                body
+            }
+            Err(e) => return Err(PublishError(format!("publish to {subject}: {e}"))),
+        };
+        self.publish_with_headers(subject, headers, payload).await
     }
 
     /// Publishes `payload` on `subject`, through JetStream (waiting for the stream's
@@ -314,7 +364,47 @@ pub struct Subscriber {
     handler: Handler,
 }
 
+/// The CloudEvent of a NATS message (binary or structured, per the NATS binding).
+pub fn event_of(message: &Message) -> Result<Event, EventError> {
+    let mut content_type = None;
+    let mut attributes = Vec::new();
+    if let Some(headers) = &message.headers {
+        for (name, values) in headers.iter() {
+            let (name, Some(value)) = (AsRef::<str>::as_ref(name), values.first()) else {
+                continue;
+            };
+            if name.eq_ignore_ascii_case("content-type") {
+                content_type = Some(value.as_str());
+            } else if name.len() > 3 && name[..3].eq_ignore_ascii_case("ce-") {
+                let attribute = name[3..].to_ascii_lowercase();
+                let value = cloudevents::header_decode(name, value.as_str())?;
+                attributes.push((attribute, value));
+            }
+        }
+    }
+    cloudevents::decode(content_type, attributes, &message.payload)
+}
+
 impl Subscriber {
+    /// A subscriber handing `handler` the CloudEvent of each message. A message that is
+    /// not a valid CloudEvent is logged and counted as an error, and not redelivered
+    /// (JetStream: terminated), since no delivery would read it better.
+    pub fn events<F, Fut, E>(connection: &Publisher, handler: F) -> Self
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        let handler = Arc::new(handler);
+        Subscriber::new(connection, move |message: Message| {
+            let handler = handler.clone();
+            async move {
+                let event = event_of(&message)?;
+                handler(event).await.map_err(Into::into)
+            }
+        })
+    }
+
     /// A subscriber on `connection`'s NATS connection, running `handler` for each message.
     pub fn new<F, Fut, E>(connection: &Publisher, handler: F) -> Self
     where
@@ -508,6 +598,7 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
     let outcome = AssertUnwindSafe(handler(message).with_context(context.clone()))
         .catch_unwind()
         .await;
+    let unreadable = matches!(&outcome, Ok(Err(error)) if error.is::<EventError>());
     let error = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(error)) => Some(chain(&*error)),
@@ -517,6 +608,15 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         (Delivery::JetStream(message), None) => {
             if let Err(e) = message.ack().await {
                 tracing::warn!(subject = &*subject, "nats: ack: {e}");
+            }
+        }
+        (Delivery::JetStream(message), Some(error)) if unreadable => {
+            tracing::error!(
+                subject = &*subject,
+                "nats: message dropped (terminated): {error}"
+            );
+            if let Err(e) = message.ack_with(AckKind::Term).await {
+                tracing::warn!(subject = &*subject, "nats: term: {e}");
             }
         }
         (Delivery::JetStream(message), Some(error)) => {
