@@ -33,6 +33,8 @@ pub mod grpc;
 pub mod http;
 #[cfg(feature = "logging")]
 pub mod logging;
+#[cfg(any(feature = "nats", feature = "amqp", feature = "mqtt"))]
+mod messaging;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 #[cfg(feature = "mqtt")]

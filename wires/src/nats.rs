@@ -4,7 +4,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -19,12 +18,12 @@ use harness::proto::harness::nats::{
 };
 use harness::runtime::{BoxError, InputWire, OutputWire, Shutdown, WireError};
 use opentelemetry::KeyValue;
-use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::trace::SpanKind;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
+use crate::messaging::{self, Outcome};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use async_nats;
@@ -33,8 +32,7 @@ pub use async_nats::Message;
 /// Time allowed to connect when the configuration sets none.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Handlers running at once when the configuration's `max_concurrency` is 0.
-pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
 
 /// Time the server waits for an acknowledgement when the configuration sets none.
 pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
@@ -334,9 +332,7 @@ impl Publisher {
     }
 }
 
-type Handler = Arc<
-    dyn Fn(Message) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync,
->;
+type Handler = messaging::Handler<Message>;
 
 /// Runs a handler for each message of a subject, configured by `harness.nats.Subscriber`:
 /// at most `max_concurrency` at once (default 16), each in a consumer span (child of the
@@ -395,14 +391,10 @@ impl Subscriber {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<BoxError>,
     {
-        let handler = Arc::new(handler);
-        Subscriber::new(connection, move |message: Message| {
-            let handler = handler.clone();
-            async move {
-                let event = event_of(&message)?;
-                handler(event).await.map_err(Into::into)
-            }
-        })
+        Subscriber {
+            client: connection.client.clone(),
+            handler: messaging::event_handler(event_of, handler),
+        }
     }
 
     /// A subscriber on `connection`'s NATS connection, running `handler` for each message.
@@ -412,13 +404,9 @@ impl Subscriber {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<BoxError>,
     {
-        let handler: Handler = Arc::new(move |message| {
-            let future = handler(message);
-            Box::pin(async move { future.await.map_err(Into::into) })
-        });
         Subscriber {
             client: connection.client.clone(),
-            handler,
+            handler: messaging::handler(handler),
         }
     }
 }
@@ -431,11 +419,7 @@ enum Delivery {
 
 impl OutputWire<SubscriberConfig> for Subscriber {
     async fn serve(self, config: SubscriberConfig, shutdown: Shutdown) -> Result<(), WireError> {
-        let concurrency = if config.max_concurrency == 0 {
-            DEFAULT_MAX_CONCURRENCY
-        } else {
-            config.max_concurrency
-        } as usize;
+        let concurrency = messaging::concurrency(config.max_concurrency);
         let subject: Arc<str> = Arc::from(config.subject.as_str());
         let mut deliveries: Pin<
             Box<dyn futures_util::Stream<Item = Result<Delivery, String>> + Send>,
@@ -595,15 +579,7 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
             ]
         },
     );
-    let outcome = AssertUnwindSafe(handler(message).with_context(context.clone()))
-        .catch_unwind()
-        .await;
-    let unreadable = matches!(&outcome, Ok(Err(error)) if error.is::<EventError>());
-    let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(chain(&*error)),
-        Err(panic) => Some(format!("handler panicked: {}", panic_message(&*panic))),
-    };
+    let Outcome { error, unreadable } = messaging::run(&handler, message, context).await;
     match (&delivery, &error) {
         (Delivery::JetStream(message), None) => {
             if let Err(e) = message.ack().await {
@@ -638,40 +614,11 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         }
         (Delivery::Core(_), None) => {}
     }
-    let span = context.span();
-    if let Some(error) = &error {
-        span.set_status(opentelemetry::trace::Status::error(error.clone()));
-    }
-    span.end();
     if telemetry::metrics_on() {
         HANDLED.record(
             vec![("subject", Cow::Owned(subject.to_string()))],
             error.is_some(),
             started.elapsed(),
         );
-    }
-}
-
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(next) = source {
-        let part = next.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = next.source();
-    }
-    text
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "(no message)".to_owned()
     }
 }
