@@ -44,9 +44,9 @@ pub const STATUS_INTERVAL: Duration = Duration::from_millis(500);
 /// `delivery_mode` of a message the broker writes to disk.
 const PERSISTENT: u8 = 2;
 
-/// Prefixes of CloudEvents attributes in the headers (AMQP binding 3.1.3.1); the first is
-/// the one written.
-const EVENT_PREFIXES: [&str; 2] = ["cloudEvents_", "cloudEvents:"];
+/// Prefixes of CloudEvents attributes in the headers: the AMQP binding's two (3.1.3.1; the
+/// first is the one written) and the `ce-` that RabbitMQ-specific SDKs write.
+const EVENT_PREFIXES: [&str; 3] = ["cloudEvents_", "cloudEvents:", "ce-"];
 
 static PUBLISHED: LazyLock<Red> = LazyLock::new(|| Red::new("amqp_publish", "AMQP publishes"));
 static HANDLED: LazyLock<Red> =
@@ -447,13 +447,41 @@ pub fn event_of(message: &Message) -> Result<Event, EventError> {
             else {
                 continue;
             };
-            attributes.push((attribute.to_ascii_lowercase(), header_text(value)));
+            let attribute = attribute.to_ascii_lowercase();
+            let value = match (attribute.as_str(), value) {
+                // A native AMQP 1.0 timestamp (milliseconds), as a bridged message has it.
+                ("time", value) if integer(value).is_some() => {
+                    timestamp_millis(integer(value).unwrap_or_default())
+                }
+                _ => header_text(value),
+            };
+            attributes.push((attribute, value));
         }
     }
     if let Some(content_type) = content_type {
         attributes.push(("datacontenttype".to_owned(), content_type.to_owned()));
     }
     cloudevents::decode(content_type, attributes, &message.data)
+}
+
+/// The value of an integer header, of any width.
+fn integer(value: &AMQPValue) -> Option<i64> {
+    Some(match *value {
+        AMQPValue::ShortShortInt(n) => n.into(),
+        AMQPValue::ShortShortUInt(n) => n.into(),
+        AMQPValue::ShortInt(n) => n.into(),
+        AMQPValue::ShortUInt(n) => n.into(),
+        AMQPValue::LongInt(n) => n.into(),
+        AMQPValue::LongUInt(n) => n.into(),
+        AMQPValue::LongLongInt(n) => n,
+        _ => return None,
+    })
+}
+
+fn timestamp_millis(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
 }
 
 /// A header value as an attribute's canonical string.
@@ -466,8 +494,7 @@ fn header_text(value: &AMQPValue) -> String {
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default(),
         AMQPValue::ByteArray(bytes) => String::from_utf8_lossy(bytes.as_slice()).into_owned(),
-        other => other
-            .as_long_long_int()
+        other => integer(other)
             .map(|n| n.to_string())
             .unwrap_or_else(|| format!("{other:?}")),
     }
