@@ -10,6 +10,11 @@
 //! | `redis::Connection` | `redis` | `harness.redis.Connection` | input |
 //! | `nats::Publisher` | `nats` | `harness.nats.Publisher`, `harness.nats.Connection` | input |
 //! | `nats::Subscriber` | `nats` | `harness.nats.Subscriber` | output |
+//! | `amqp::Publisher` | `amqp` | `harness.amqp.Publisher` | input |
+//! | `amqp::Consumer` | `amqp` | `harness.amqp.Consumer` | output |
+//! | `mqtt::Publisher` | `mqtt` | `harness.mqtt.Publisher` | input |
+//! | `mqtt::Subscriber` | `mqtt` | `harness.mqtt.Subscriber` | output |
+//! | `mysql::Pool` | `mysql` | `harness.mysql.Pool`, `harness.mysql.DSN` | input |
 //! | `schedule::Scheduler` | `schedule` | `harness.schedule.Scheduler` | output |
 //! | `logging::Console` | `logging` | `harness.logging.Console` | input |
 //! | `logging::Syslog` | `logging` | `harness.logging.Syslog` | input |
@@ -19,6 +24,9 @@
 //! A wire is named in the proto by its Rust path:
 //! `(harness.wire).output.type = "harness_wires::http::Server"`. Writing your own is
 //! implementing `harness::runtime::InputWire` or `OutputWire` (see their docs).
+//!
+//! The messaging wires (NATS, AMQP, MQTT) carry CloudEvents 1.0 in binary and structured
+//! modes: see `cloudevents`.
 //!
 //! Every server and client wire records RED metrics (requests, errors, durations) and
 //! makes spans with W3C trace-context propagation, without user code: see [`telemetry`].

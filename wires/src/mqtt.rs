@@ -27,7 +27,7 @@ use crate::telemetry::{self, Red, TRACEPARENT};
 pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
 pub use rumqttc;
 
-/// Time allowed to connect (and between keep-alive pings) when the configuration sets none.
+/// Interval of keep-alive pings when the configuration sets none.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 /// Time allowed to connect.

@@ -1,7 +1,8 @@
 //! chekov: each course that arrives on RabbitMQ is plotted (it takes `plot_time`) and
 //! logged in MariaDB, a row per course counting the plots started and finished; `GET
 //! /courses` counts them. A course is acknowledged only once it is logged, so none is lost
-//! when chekov stops or dies in the middle.
+//! when chekov stops or dies in the middle. With an `mqtt` connection, each plotted course
+//! is also announced as a CloudEvent.
 
 use std::time::Duration;
 
@@ -10,16 +11,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use harness_wires::amqp::{Consumer, Message};
+use harness_wires::cloudevents::EventBuilder as _;
 use harness_wires::http::Server;
 use harness_wires::metrics::Prometheus;
 use harness_wires::mysql::{Pool, sqlx};
 
 harness::include_service!();
 
+/// Topic of the announcements.
+const ANNOUNCEMENTS: &str = "chekov/courses";
+
 #[derive(Clone)]
 struct Log {
     db: Pool,
     table: std::sync::Arc<str>,
+    announce: Option<harness_wires::mqtt::Publisher>,
 }
 
 #[harness::main]
@@ -32,6 +38,7 @@ async fn setup(config: Configuration, wires: WiresIn) -> anyhow::Result<WiresOut
     let log = Log {
         db: wires.db.clone(),
         table: table.into(),
+        announce: wires.mqtt.clone(),
     };
     sqlx::query(&format!(
         "CREATE TABLE IF NOT EXISTS {} (course VARCHAR(255) PRIMARY KEY, started INT NOT NULL, plotted INT NOT NULL)",
@@ -79,6 +86,14 @@ async fn plot(log: Log, plot_time: Duration, message: Message) -> anyhow::Result
         .bind(&course)
         .execute(&log.db)
         .await?;
+    if let Some(mqtt) = &log.announce {
+        let event = mqtt
+            .events()
+            .event("com.acme.course.plotted")
+            .subject(course)
+            .build()?;
+        mqtt.publish_event(ANNOUNCEMENTS, event).await?;
+    }
     Ok(())
 }
 
