@@ -93,18 +93,38 @@ fn missing_and_broken_broker_values_are_located() {
             "amqp.url",
         ),
         ("  queue: orders\n", "\n", "orders.queue"),
-        ("{name: orders, kind: TOPIC}, routing_key", "{kind: TOPIC}, routing_key", "orders.bindings[0].exchange.name"),
+        (
+            "{name: orders, kind: TOPIC}, routing_key",
+            "{kind: TOPIC}, routing_key",
+            "orders.bindings[0].exchange.name",
+        ),
         ("prefetch: 16", "prefetch: 70000", "orders.prefetch"),
-        ("address: {host: 127.0.0.1, port: 1883}\n", "\n", "mqtt.address"),
+        (
+            "address: {host: 127.0.0.1, port: 1883}\n",
+            "\n",
+            "mqtt.address",
+        ),
         ("topic: \"sensors/+/temperature\", ", "", "sensors.topic"),
-        ("share_group: thermostat", "share_group: a/b", "sensors.share_group"),
+        (
+            "share_group: thermostat",
+            "share_group: a/b",
+            "sensors.share_group",
+        ),
         (
             "value: \"mysql://root:hunter2@127.0.0.1:3306/test\"",
             "value: \"postgres://root:hunter2@127.0.0.1:5432/test\"",
             "db.value",
         ),
-        ("address: {host: 127.0.0.1, port: 3306}, ", "", "archive.address"),
-        ("source: \"urn:acme:orders\"", "source: \"::\"", "nats.cloudevents.source"),
+        (
+            "address: {host: 127.0.0.1, port: 3306}, ",
+            "",
+            "archive.address",
+        ),
+        (
+            "source: \"urn:acme:orders\"",
+            "source: \"::\"",
+            "nats.cloudevents.source",
+        ),
     ];
     for (from, to, path) in cases {
         assert!(CONFIG.contains(from), "{from}");

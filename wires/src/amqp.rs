@@ -21,12 +21,9 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Confirmation, ConnectionProperties, ExchangeKind};
 use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanKind;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
-use crate::messaging::{self, Outcome};
+use crate::messaging::{self, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
@@ -349,22 +346,10 @@ impl Publisher {
         payload: &[u8],
     ) -> Result<(), PublishError> {
         let started = Instant::now();
-        let span = telemetry::client_context(
-            || Cow::Owned(format!("publish {}", self.destination(routing_key))),
-            SpanKind::Producer,
-            || {
-                vec![
-                    KeyValue::new("messaging.system", "rabbitmq"),
-                    KeyValue::new("messaging.operation.type", "publish"),
-                    KeyValue::new("messaging.destination.name", self.exchange.to_string()),
-                    KeyValue::new(
-                        "messaging.rabbitmq.destination.routing_key",
-                        routing_key.to_owned(),
-                    ),
-                    KeyValue::new("messaging.message.body.size", payload.len() as i64),
-                ]
-            },
-        );
+        let span =
+            messaging::publish_span("rabbitmq", self.exchange.as_str(), payload.len(), || {
+                vec![routing_key_attribute(routing_key)]
+            });
         let mut headers = properties.headers().clone().unwrap_or_default();
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             headers.insert(TRACEPARENT.into(), AMQPValue::LongString(value.into()));
@@ -416,6 +401,13 @@ impl Publisher {
             Confirmation::Nack(_) => Err(PublishError::Refused(self.destination(routing_key))),
         }
     }
+}
+
+fn routing_key_attribute(routing_key: &str) -> KeyValue {
+    KeyValue::new(
+        "messaging.rabbitmq.destination.routing_key",
+        routing_key.to_owned(),
+    )
 }
 
 /// One message delivered to a [`Consumer`]'s handler.
@@ -606,27 +598,20 @@ impl OutputWire<ConsumerConfig> for Consumer {
             queue: queue.clone(),
             dead_letter: !config.dead_letter_exchange.is_empty(),
         });
-        let permits = Arc::new(Semaphore::new(concurrency));
-        let mut running = JoinSet::new();
+        let mut slots = Slots::new(concurrency);
         let stopping = shutdown.requested();
         tokio::pin!(stopping);
         let outcome = loop {
-            while running.try_join_next().is_some() {}
-            let permit = tokio::select! {
-                _ = &mut stopping => break Ok(()),
-                permit = permits.clone().acquire_owned() => permit.expect("never closed"),
-            };
-            let delivery = tokio::select! {
-                _ = &mut stopping => break Ok(()),
-                next = deliveries.next() => next,
+            let Some((slot, delivery)) = slots.next(&mut stopping, deliveries.next()).await else {
+                break Ok(());
             };
             match delivery {
                 Some(Ok(delivery)) => {
                     let (handler, settle) = (self.handler.clone(), settle.clone());
-                    running.spawn(async move {
-                        handle(&handler, delivery, &settle).await;
-                        drop(permit);
-                    });
+                    slots.run(
+                        slot,
+                        async move { handle(&handler, delivery, &settle).await },
+                    );
                 }
                 Some(Err(error)) => {
                     tracing::warn!(
@@ -644,7 +629,7 @@ impl OutputWire<ConsumerConfig> for Consumer {
                 }
             }
         };
-        drain(&channel, tag, &mut deliveries, &queue, running).await;
+        drain(&channel, tag, &mut deliveries, &queue, slots).await;
         outcome
     }
 }
@@ -656,7 +641,7 @@ async fn drain(
     tag: ShortString,
     deliveries: &mut lapin::Consumer,
     queue: &str,
-    mut running: JoinSet<()>,
+    slots: Slots,
 ) {
     if let Err(error) = channel
         .basic_cancel(tag, BasicCancelOptions::default())
@@ -673,10 +658,7 @@ async fn drain(
             tracing::warn!(queue, "amqp: nack at shutdown: {error}");
         }
     }
-    if !running.is_empty() {
-        tracing::info!(queue, running = running.len(), "amqp consumer draining");
-    }
-    while running.join_next().await.is_some() {}
+    slots.drain("amqp consumer", queue).await;
     if let Err(error) = channel.close(200, "shutdown".into()).await {
         tracing::debug!(queue, "amqp: closing the channel: {error}");
     }
@@ -742,20 +724,12 @@ async fn handle(handler: &Handler, delivery: lapin::message::Delivery, settle: &
         .as_ref()
         .and_then(|headers| headers.inner().get(TRACEPARENT))
         .map(header_text);
-    let context = telemetry::server_context(
+    let context = messaging::process_context(
+        "rabbitmq",
         traceparent.as_deref(),
-        || Cow::Owned(format!("process {queue}")),
-        || {
-            vec![
-                KeyValue::new("messaging.system", "rabbitmq"),
-                KeyValue::new("messaging.operation.type", "process"),
-                KeyValue::new("messaging.destination.name", queue.to_owned()),
-                KeyValue::new(
-                    "messaging.rabbitmq.destination.routing_key",
-                    delivery.routing_key.to_string(),
-                ),
-            ]
-        },
+        queue,
+        || queue.to_owned(),
+        || vec![routing_key_attribute(delivery.routing_key.as_str())],
     );
     let acker = delivery.acker.clone();
     let message = Message {

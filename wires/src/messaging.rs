@@ -1,7 +1,8 @@
-//! What the subscriber wires (NATS, AMQP, MQTT) share: the boxed handler, running it on
-//! one message (errors and panics caught, in the message's trace context), and the bound
-//! on handlers at once.
+//! What the messaging wires (NATS, AMQP, MQTT) share: the spans of a publish and of a
+//! message handled, the boxed handler, running it on one message (errors and panics
+//! caught, in the message's trace context), and the bound on handlers at once.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -9,11 +10,119 @@ use std::sync::Arc;
 
 use futures_util::FutureExt as _;
 use harness::runtime::BoxError;
-use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::cloudevents::{Event, EventError};
+use crate::telemetry;
+
+/// The producer span of publishing `size` bytes to `destination` (`None` without
+/// tracing), with the messaging attributes and `extra` ones.
+pub(crate) fn publish_span(
+    system: &'static str,
+    destination: &str,
+    size: usize,
+    extra: impl FnOnce() -> Vec<KeyValue>,
+) -> Option<Context> {
+    telemetry::client_context(
+        || Cow::Owned(format!("publish {destination}")),
+        SpanKind::Producer,
+        || {
+            let mut attributes = vec![
+                KeyValue::new("messaging.system", system),
+                KeyValue::new("messaging.operation.type", "publish"),
+                KeyValue::new("messaging.destination.name", destination.to_owned()),
+                KeyValue::new("messaging.message.body.size", size as i64),
+            ];
+            attributes.extend(extra());
+            attributes
+        },
+    )
+}
+
+/// The context a message is handled in: a consumer span `process {source}` (the
+/// subscription), child of the publisher's `traceparent`.
+pub(crate) fn process_context(
+    system: &'static str,
+    traceparent: Option<&str>,
+    source: &str,
+    destination: impl FnOnce() -> String,
+    extra: impl FnOnce() -> Vec<KeyValue>,
+) -> Context {
+    telemetry::server_context(
+        traceparent,
+        || Cow::Owned(format!("process {source}")),
+        || {
+            let mut attributes = vec![
+                KeyValue::new("messaging.system", system),
+                KeyValue::new("messaging.operation.type", "process"),
+                KeyValue::new("messaging.destination.name", destination()),
+            ];
+            attributes.extend(extra());
+            attributes
+        },
+    )
+}
+
+/// The handlers a subscriber runs, at most a bound at once.
+pub(crate) struct Slots {
+    permits: Arc<Semaphore>,
+    running: JoinSet<()>,
+}
+
+/// A free place for one handler, taken while it is held.
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Slots {
+    pub(crate) fn new(concurrency: usize) -> Slots {
+        Slots {
+            permits: Arc::new(Semaphore::new(concurrency)),
+            running: JoinSet::new(),
+        }
+    }
+
+    /// Waits for a free slot, then for `next`; `None` when `stopping` completes first.
+    pub(crate) async fn next<S, T>(
+        &mut self,
+        stopping: &mut Pin<&mut S>,
+        next: impl Future<Output = T>,
+    ) -> Option<(Slot, T)>
+    where
+        S: Future<Output = ()>,
+    {
+        // Finished handlers are reaped so the set does not grow.
+        while self.running.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            _ = stopping.as_mut() => return None,
+            permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
+        };
+        tokio::select! {
+            _ = stopping.as_mut() => None,
+            next = next => Some((Slot { _permit: permit }, next)),
+        }
+    }
+
+    /// Runs `work` in `slot`, freeing it when done.
+    pub(crate) fn run(&mut self, slot: Slot, work: impl Future<Output = ()> + Send + 'static) {
+        self.running.spawn(async move {
+            work.await;
+            drop(slot);
+        });
+    }
+
+    /// Waits for the running handlers (the runner bounds the wait by its grace period).
+    pub(crate) async fn drain(mut self, wire: &str, source: &str) {
+        if !self.running.is_empty() {
+            tracing::info!(source, running = self.running.len(), "{wire} draining");
+        }
+        while self.running.join_next().await.is_some() {}
+    }
+}
 
 /// Handlers running at once when the configuration's `max_concurrency` is 0.
 pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;

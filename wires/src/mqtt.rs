@@ -12,16 +12,13 @@ use harness::proto::harness::mqtt::{
     Publisher as PublisherConfig, QoS as QosConfig, Subscriber as SubscriberConfig,
 };
 use harness::runtime::{BoxError, InputWire, OutputWire, Shutdown, WireError};
-use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanKind;
 use rumqttc::v5::mqttbytes::v5::{ConnectReturnCode, Packet, Publish, PublishProperties};
 use rumqttc::v5::mqttbytes::{QoS, matches};
 use rumqttc::v5::{AsyncClient, ConnectionError, Event as LoopEvent, EventLoop, MqttOptions};
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
-use crate::messaging::{self, Outcome};
+use crate::messaging::{self, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
@@ -396,28 +393,23 @@ impl Publisher {
         let topic: String = topic.into();
         let payload = payload.into();
         let started = Instant::now();
-        let span = telemetry::client_context(
-            || Cow::Owned(format!("publish {topic}")),
-            SpanKind::Producer,
-            || {
-                vec![
-                    KeyValue::new("messaging.system", "mqtt"),
-                    KeyValue::new("messaging.operation.type", "publish"),
-                    KeyValue::new("messaging.destination.name", topic.clone()),
-                    KeyValue::new("messaging.message.body.size", payload.len() as i64),
-                ]
-            },
-        );
+        let span = messaging::publish_span("mqtt", &topic, payload.len(), Vec::new);
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             properties
                 .user_properties
                 .push((TRACEPARENT.to_owned(), value));
         }
-        let result = self
-            .client
-            .publish_with_properties(topic.clone(), self.qos, false, payload, properties)
-            .await
-            .map_err(|source| PublishError::Client { topic, source });
+        // Without properties the packet has no properties section at all.
+        let published = if properties == PublishProperties::default() {
+            self.client
+                .publish(topic.clone(), self.qos, false, payload)
+                .await
+        } else {
+            self.client
+                .publish_with_properties(topic.clone(), self.qos, false, payload, properties)
+                .await
+        };
+        let result = published.map_err(|source| PublishError::Client { topic, source });
         telemetry::end_span(span.as_ref(), result.as_ref().err().map(|e| e.to_string()));
         if telemetry::metrics_on() {
             PUBLISHED.record(
@@ -547,41 +539,28 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             .await
             .map_err(|e| WireError::other(format!("mqtt: subscribing to {subscription}: {e}")))?;
         tracing::info!(subscription, concurrency, "mqtt subscriber running");
-        let permits = Arc::new(Semaphore::new(concurrency));
-        let mut running = JoinSet::new();
+        let mut slots = Slots::new(concurrency);
         let stopping = shutdown.requested();
         tokio::pin!(stopping);
         loop {
-            while running.try_join_next().is_some() {}
-            let permit = tokio::select! {
-                _ = &mut stopping => break,
-                permit = permits.clone().acquire_owned() => permit.expect("never closed"),
+            let next = async {
+                match parked.pop_front() {
+                    Some(publish) => Some(publish),
+                    None => received.recv().await,
+                }
             };
-            let publish = match parked.pop_front() {
-                Some(publish) => Some(publish),
-                None => tokio::select! {
-                    _ = &mut stopping => break,
-                    next = received.recv() => next,
-                },
+            let Some((slot, Some(publish))) = slots.next(&mut stopping, next).await else {
+                break;
             };
-            let Some(publish) = publish else { break };
             let (handler, client, filter) = (self.handler.clone(), client.clone(), filter.clone());
-            running.spawn(async move {
-                handle(&handler, &client, publish, &filter).await;
-                drop(permit);
+            slots.run(slot, async move {
+                handle(&handler, &client, publish, &filter).await
             });
         }
         // What arrives from now on, and what is queued, stays unacknowledged.
         routes.stop(&subscription);
         received.close();
-        if !running.is_empty() {
-            tracing::info!(
-                subscription,
-                running = running.len(),
-                "mqtt subscriber draining"
-            );
-        }
-        while running.join_next().await.is_some() {}
+        slots.drain("mqtt subscriber", &subscription).await;
         Ok(())
     }
 }
@@ -603,16 +582,12 @@ async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filte
         .flat_map(|p| p.user_properties.iter())
         .find(|(name, _)| name == TRACEPARENT)
         .map(|(_, value)| value.clone());
-    let context = telemetry::server_context(
+    let context = messaging::process_context(
+        "mqtt",
         traceparent.as_deref(),
-        || Cow::Owned(format!("process {filter}")),
-        || {
-            vec![
-                KeyValue::new("messaging.system", "mqtt"),
-                KeyValue::new("messaging.operation.type", "process"),
-                KeyValue::new("messaging.destination.name", message.topic.clone()),
-            ]
-        },
+        filter,
+        || message.topic.clone(),
+        Vec::new,
     );
     let topic = message.topic.clone();
     let Outcome { error, unreadable } = messaging::run(handler, message, context).await;

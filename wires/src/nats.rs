@@ -17,13 +17,9 @@ use harness::proto::harness::nats::{
     Subscriber as SubscriberConfig,
 };
 use harness::runtime::{BoxError, InputWire, OutputWire, Shutdown, WireError};
-use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanKind;
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
-use crate::messaging::{self, Outcome};
+use crate::messaging::{self, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use async_nats;
@@ -283,30 +279,31 @@ impl Publisher {
         let subject: String = subject.into();
         let payload = payload.into();
         let started = Instant::now();
-        let span = telemetry::client_context(
-            || Cow::Owned(format!("publish {subject}")),
-            SpanKind::Producer,
-            || {
-                vec![
-                    KeyValue::new("messaging.system", "nats"),
-                    KeyValue::new("messaging.operation.type", "publish"),
-                    KeyValue::new("messaging.destination.name", subject.clone()),
-                    KeyValue::new("messaging.message.body.size", payload.len() as i64),
-                ]
-            },
-        );
+        let span = messaging::publish_span("nats", &subject, payload.len(), Vec::new);
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             headers.insert(TRACEPARENT, value.as_str());
         }
-        let result = match &self.jetstream {
-            Some(jetstream) => match jetstream
-                .publish_with_headers(subject.clone(), headers, payload)
+        // Without headers the message goes as a plain PUB, as the client's `publish` sends it.
+        let result = match (&self.jetstream, headers.is_empty()) {
+            (Some(jetstream), bare) => {
+                let sent = if bare {
+                    jetstream.publish(subject.clone(), payload).await
+                } else {
+                    jetstream
+                        .publish_with_headers(subject.clone(), headers, payload)
+                        .await
+                };
+                match sent {
+                    Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            (None, true) => self
+                .client
+                .publish(subject.clone(), payload)
                 .await
-            {
-                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-            None => self
+                .map_err(|e| e.to_string()),
+            (None, false) => self
                 .client
                 .publish_with_headers(subject.clone(), headers, payload)
                 .await
@@ -449,29 +446,17 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             jetstream = config.jetstream.is_some(),
             "nats subscriber running"
         );
-        let permits = Arc::new(Semaphore::new(concurrency));
-        let mut running = JoinSet::new();
+        let mut slots = Slots::new(concurrency);
         let stopping = shutdown.requested();
         tokio::pin!(stopping);
         let outcome = loop {
-            // Reap finished handlers so the set does not grow.
-            while running.try_join_next().is_some() {}
-            let permit = tokio::select! {
-                _ = &mut stopping => break Ok(()),
-                permit = permits.clone().acquire_owned() => permit.expect("never closed"),
-            };
-            let delivery = tokio::select! {
-                _ = &mut stopping => break Ok(()),
-                next = deliveries.next() => next,
+            let Some((slot, delivery)) = slots.next(&mut stopping, deliveries.next()).await else {
+                break Ok(());
             };
             match delivery {
                 Some(Ok(delivery)) => {
-                    let handler = self.handler.clone();
-                    let subject = subject.clone();
-                    running.spawn(async move {
-                        handle(handler, delivery, subject).await;
-                        drop(permit);
-                    });
+                    let (handler, subject) = (self.handler.clone(), subject.clone());
+                    slots.run(slot, handle(handler, delivery, subject));
                 }
                 Some(Err(error)) => {
                     tracing::warn!(subject = &*subject, "nats: receiving: {error}");
@@ -489,14 +474,7 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             }
         }
         drop(deliveries);
-        if !running.is_empty() {
-            tracing::info!(
-                subject = &*subject,
-                running = running.len(),
-                "nats subscriber draining"
-            );
-        }
-        while running.join_next().await.is_some() {}
+        slots.drain("nats subscriber", &subject).await;
         outcome
     }
 }
@@ -568,16 +546,12 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         .as_ref()
         .and_then(|headers| headers.get(TRACEPARENT))
         .map(|value| value.as_str().to_owned());
-    let context = telemetry::server_context(
+    let context = messaging::process_context(
+        "nats",
         traceparent.as_deref(),
-        || Cow::Owned(format!("process {subject}")),
-        || {
-            vec![
-                KeyValue::new("messaging.system", "nats"),
-                KeyValue::new("messaging.operation.type", "process"),
-                KeyValue::new("messaging.destination.name", message.subject.to_string()),
-            ]
-        },
+        &subject,
+        || message.subject.to_string(),
+        Vec::new,
     );
     let Outcome { error, unreadable } = messaging::run(&handler, message, context).await;
     match (&delivery, &error) {
