@@ -94,13 +94,22 @@ impl Figures {
     }
 
     fn report(self, what: &str, unit: &str, higher_is_better: bool) {
+        let spread = |values: &[f64]| {
+            let (low, high) = values
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
+            format!("{low:.1}–{high:.1}")
+        };
+        let (wire_spread, bare_spread) = (spread(&self.wire), spread(&self.bare));
         let (wire, bare) = (median(self.wire), median(self.bare));
         let overhead = if higher_is_better {
             (bare / wire - 1.0) * 100.0
         } else {
             (wire / bare - 1.0) * 100.0
         };
-        println!("| {what} | {bare:.1} {unit} | {wire:.1} {unit} | {overhead:+.1} % |");
+        println!(
+            "| {what} | {bare:.1} {unit} ({bare_spread}) | {wire:.1} {unit} ({wire_spread}) | {overhead:+.1} % |"
+        );
     }
 }
 
@@ -502,7 +511,7 @@ async fn main() {
     let rounds = env("BROKERS_ROUNDS", 5);
     let publishes = env("BROKERS_PUBLISHES", 2_000);
     println!("{n} messages per round, {rounds} rounds, {publishes} publishes per latency round\n");
-    println!("| case | bare client | wire | wire overhead |");
+    println!("| case | bare client: median (range) | wire: median (range) | wire overhead |");
     println!("| --- | --- | --- | --- |");
 
     let nats_wire = harness_wires::nats::Publisher::connect(&nats::Publisher {

@@ -14,7 +14,6 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
 
 use crate::cloudevents::{Event, EventError};
 use crate::telemetry;
@@ -67,10 +66,12 @@ pub(crate) fn process_context(
     )
 }
 
-/// The handlers a subscriber runs, at most a bound at once.
+/// The handlers a subscriber runs, at most a bound at once: each holds a permit of the
+/// semaphore while it runs, so waiting for every permit is waiting for every handler (no
+/// task set to lock for each message).
 pub(crate) struct Slots {
     permits: Arc<Semaphore>,
-    running: JoinSet<()>,
+    size: u32,
 }
 
 /// A free place for one handler, taken while it is held.
@@ -80,9 +81,12 @@ pub(crate) struct Slot {
 
 impl Slots {
     pub(crate) fn new(concurrency: usize) -> Slots {
+        let size = u32::try_from(concurrency)
+            .unwrap_or(u32::MAX)
+            .min(Semaphore::MAX_PERMITS as u32);
         Slots {
-            permits: Arc::new(Semaphore::new(concurrency)),
-            running: JoinSet::new(),
+            permits: Arc::new(Semaphore::new(size as usize)),
+            size,
         }
     }
 
@@ -95,8 +99,6 @@ impl Slots {
     where
         S: Future<Output = ()>,
     {
-        // Finished handlers are reaped so the set does not grow.
-        while self.running.try_join_next().is_some() {}
         let permit = tokio::select! {
             _ = stopping.as_mut() => return None,
             permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
@@ -107,20 +109,21 @@ impl Slots {
         }
     }
 
-    /// Runs `work` in `slot`, freeing it when done.
+    /// Runs `work` in a task of its own, in `slot`, freeing it when done.
     pub(crate) fn run(&mut self, slot: Slot, work: impl Future<Output = ()> + Send + 'static) {
-        self.running.spawn(async move {
+        tokio::spawn(async move {
             work.await;
             drop(slot);
         });
     }
 
     /// Waits for the running handlers (the runner bounds the wait by its grace period).
-    pub(crate) async fn drain(mut self, wire: &str, source: &str) {
-        if !self.running.is_empty() {
-            tracing::info!(source, running = self.running.len(), "{wire} draining");
+    pub(crate) async fn drain(self, wire: &str, source: &str) {
+        let running = self.size as usize - self.permits.available_permits();
+        if running > 0 {
+            tracing::info!(source, running, "{wire} draining");
         }
-        while self.running.join_next().await.is_some() {}
+        let _all = self.permits.acquire_many(self.size).await;
     }
 }
 
