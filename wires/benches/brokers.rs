@@ -1,6 +1,6 @@
 //! Messages per second through each subscriber wire against the bare client library doing
 //! the same, and publish latency of each publisher wire against the bare client, against
-//! the machine's NATS (JetStream), RabbitMQ and Mosquitto.
+//! the machine's NATS (JetStream) and RabbitMQ, and a Mosquitto the bench starts itself.
 //!
 //! `cargo bench -p harness-wires --features nats,amqp,mqtt --bench brokers`
 //! (`BROKERS_MESSAGES`, `BROKERS_ROUNDS`, `BROKERS_PUBLISHES` change the sizes). Each round
@@ -349,11 +349,47 @@ async fn amqp_round(
 
 // --- MQTT ---------------------------------------------------------------------------
 
+/// Port of the bench's own Mosquitto (see [`private_mosquitto`]).
+static MQTT_PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
+/// A Mosquitto of the bench's own, whose queue per client is unbounded: the machine's
+/// drops QoS 1 messages beyond 1,000 queued for a subscriber that lags behind, which a
+/// loaded machine makes happen.
+fn private_mosquitto() -> (std::process::Child, tempfile::TempDir) {
+    let port = harness_tests::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new("mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .spawn()
+        .expect("mosquitto runs");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    MQTT_PORT.set(port).unwrap();
+    (child, dir)
+}
+
+fn mqtt_port() -> u16 {
+    *MQTT_PORT.get().expect("private_mosquitto ran")
+}
+
 fn mqtt_config(client_id: &str) -> mqtt::Publisher {
     mqtt::Publisher {
         address: Some(net::Socket {
             host: "127.0.0.1".into(),
-            port: 1883,
+            port: mqtt_port().into(),
         }),
         client_id: client_id.into(),
         qos: mqtt::QoS::AtLeastOnce as i32,
@@ -426,7 +462,7 @@ async fn mqtt_round(wire_first: bool, n: usize, round: usize, consume: &mut Figu
             sending.await.unwrap();
             connection.client().disconnect().await.unwrap();
         } else {
-            let mut options = rumqttc::v5::MqttOptions::new(id, "127.0.0.1", 1883);
+            let mut options = rumqttc::v5::MqttOptions::new(id, "127.0.0.1", mqtt_port());
             options.set_manual_acks(true);
             let (client, mut eventloop) = rumqttc::v5::AsyncClient::new(options, 1024);
             client
@@ -507,6 +543,7 @@ async fn pair(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let (mut mosquitto_process, _mosquitto_dir) = private_mosquitto();
     let n = env("BROKERS_MESSAGES", 20_000);
     let rounds = env("BROKERS_ROUNDS", 5);
     let publishes = env("BROKERS_PUBLISHES", 2_000);
@@ -673,4 +710,6 @@ async fn main() {
         )
         .await
         .unwrap();
+    let _ = mosquitto_process.kill();
+    let _ = mosquitto_process.wait();
 }
