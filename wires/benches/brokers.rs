@@ -369,6 +369,8 @@ fn private_mosquitto() -> (std::process::Child, tempfile::TempDir) {
     let child = std::process::Command::new("mosquitto")
         .arg("-c")
         .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("mosquitto runs");
     for _ in 0..200 {
