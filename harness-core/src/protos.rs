@@ -64,6 +64,22 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../proto/harness/schedule.proto"),
     ),
     (
+        "harness/cloudevents.proto",
+        include_str!("../../proto/harness/cloudevents.proto"),
+    ),
+    (
+        "harness/amqp.proto",
+        include_str!("../../proto/harness/amqp.proto"),
+    ),
+    (
+        "harness/mqtt.proto",
+        include_str!("../../proto/harness/mqtt.proto"),
+    ),
+    (
+        "harness/mysql.proto",
+        include_str!("../../proto/harness/mysql.proto"),
+    ),
+    (
         "validate/validate.proto",
         include_str!("../../proto/validate/validate.proto"),
     ),

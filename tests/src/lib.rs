@@ -39,6 +39,8 @@ pub fn binary(name: &str) -> PathBuf {
                 "kirk",
                 "-p",
                 "uhura",
+                "-p",
+                "chekov",
             ])
             .stderr(Stdio::inherit())
             .output()

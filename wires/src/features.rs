@@ -48,6 +48,9 @@ feature_gate!(__feature_schedule, "schedule");
 feature_gate!(__feature_logging, "logging");
 feature_gate!(__feature_metrics, "metrics");
 feature_gate!(__feature_otlp, "otlp");
+feature_gate!(__feature_mysql, "mysql");
+feature_gate!(__feature_amqp, "amqp");
+feature_gate!(__feature_mqtt, "mqtt");
 
 /// `__require_wire!("db", postgres::Pool)`: fails the build, naming the feature, when the
 /// wire's feature is off. A path this crate does not know expands to nothing (rustc then
@@ -93,6 +96,21 @@ macro_rules! __require_wire {
     };
     ($wire:literal, tracing::Otlp) => {
         $crate::__feature_otlp!($wire);
+    };
+    ($wire:literal, mysql::Pool) => {
+        $crate::__feature_mysql!($wire);
+    };
+    ($wire:literal, amqp::Publisher) => {
+        $crate::__feature_amqp!($wire);
+    };
+    ($wire:literal, amqp::Consumer) => {
+        $crate::__feature_amqp!($wire);
+    };
+    ($wire:literal, mqtt::Publisher) => {
+        $crate::__feature_mqtt!($wire);
+    };
+    ($wire:literal, mqtt::Subscriber) => {
+        $crate::__feature_mqtt!($wire);
     };
     ($wire:literal, $($other:tt)*) => {};
 }

@@ -4,13 +4,12 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use async_nats::{ConnectErrorKind, ConnectOptions, Event, HeaderMap};
+use async_nats::{ConnectErrorKind, ConnectOptions, Event as ConnectionEvent, HeaderMap};
 use bytes::Bytes;
 use futures_util::{FutureExt as _, StreamExt as _};
 use harness::proto::harness::nats::{
@@ -18,12 +17,9 @@ use harness::proto::harness::nats::{
     Subscriber as SubscriberConfig,
 };
 use harness::runtime::{BoxError, InputWire, OutputWire, Shutdown, WireError};
-use opentelemetry::KeyValue;
-use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
+use crate::cloudevents::{self, Encoded, Event, EventError, Events};
+use crate::messaging::{self, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use async_nats;
@@ -32,8 +28,7 @@ pub use async_nats::Message;
 /// Time allowed to connect when the configuration sets none.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Handlers running at once when the configuration's `max_concurrency` is 0.
-pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
 
 /// Time the server waits for an acknowledgement when the configuration sets none.
 pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
@@ -54,11 +49,13 @@ static HANDLED: LazyLock<Red> =
 ///
 /// [`publish`](Publisher::publish) sends the W3C `traceparent` in the message headers,
 /// makes a producer span and counts in `nats_publish_*`; with `jetstream: true` it waits
-/// for the stream's acknowledgement.
+/// for the stream's acknowledgement. [`publish_event`](Publisher::publish_event) sends a
+/// CloudEvent in the mode of the configuration's `cloudevents` (binary: `ce-*` headers).
 #[derive(Clone)]
 pub struct Publisher {
     client: async_nats::Client,
     jetstream: Option<jetstream::Context>,
+    events: Events,
 }
 
 impl fmt::Debug for Publisher {
@@ -104,7 +101,11 @@ impl InputWire<PublisherConfig> for Publisher {
         })
         .await?;
         let jetstream = config.jetstream.then(|| jetstream::new(client.clone()));
-        Ok(Publisher { client, jetstream })
+        Ok(Publisher {
+            client,
+            jetstream,
+            events: Events::new(config.cloudevents.as_ref()),
+        })
     }
 
     fn close(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -127,6 +128,7 @@ impl InputWire<ConnectionConfig> for Publisher {
         Ok(Publisher {
             client,
             jetstream: None,
+            events: Events::new(None),
         })
     }
 
@@ -150,9 +152,9 @@ async fn connect(settings: Settings<'_>) -> Result<async_nats::Client, WireError
             let reporter = reporter.clone();
             async move {
                 match event {
-                    Event::Connected => reporter.up(),
-                    Event::Disconnected => reporter.down("nats: disconnected"),
-                    Event::Closed => reporter.down("nats: connection closed"),
+                    ConnectionEvent::Connected => reporter.up(),
+                    ConnectionEvent::Disconnected => reporter.down("nats: disconnected"),
+                    ConnectionEvent::Closed => reporter.down("nats: connection closed"),
                     other => tracing::warn!("nats: {other}"),
                 }
             }
@@ -213,6 +215,48 @@ impl Publisher {
             .unwrap_or_else(|| jetstream::new(self.client.clone()))
     }
 
+    /// How [`publish_event`](Publisher::publish_event) writes events; `events().event(ty)`
+    /// starts one with a fresh id, the time and the service's source.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Publishes a CloudEvent on `subject` in the configured content mode (NATS binding:
+    /// binary as `ce-*` headers with the data as payload, structured as JSON with
+    /// `Content-Type: application/cloudevents+json`).
+    pub async fn publish_event(
+        &self,
+        subject: impl Into<String>,
+        event: Event,
+    ) -> Result<(), PublishError> {
+        let subject = subject.into();
+        let mut headers = HeaderMap::new();
+        let payload = match self.events.encode(event) {
+            Ok(Encoded::Binary {
+                attributes,
+                datacontenttype,
+                data,
+            }) => {
+                for (name, value) in &attributes {
+                    headers.insert(format!("ce-{name}"), &*cloudevents::header_encode(value));
+                }
+                if let Some(content_type) = datacontenttype {
+                    headers.insert(
+                        "ce-datacontenttype",
+                        &*cloudevents::header_encode(&content_type),
+                    );
+                }
+                data
+            }
+            Ok(Encoded::Structured(body)) => {
+                headers.insert("Content-Type", cloudevents::JSON_FORMAT);
+                body
+            }
+            Err(e) => return Err(PublishError(format!("publish to {subject}: {e}"))),
+        };
+        self.publish_with_headers(subject, headers, payload).await
+    }
+
     /// Publishes `payload` on `subject`, through JetStream (waiting for the stream's
     /// acknowledgement) when the configuration says `jetstream: true`.
     pub async fn publish(
@@ -234,30 +278,31 @@ impl Publisher {
         let subject: String = subject.into();
         let payload = payload.into();
         let started = Instant::now();
-        let span = telemetry::client_context(
-            || Cow::Owned(format!("publish {subject}")),
-            SpanKind::Producer,
-            || {
-                vec![
-                    KeyValue::new("messaging.system", "nats"),
-                    KeyValue::new("messaging.operation.type", "publish"),
-                    KeyValue::new("messaging.destination.name", subject.clone()),
-                    KeyValue::new("messaging.message.body.size", payload.len() as i64),
-                ]
-            },
-        );
+        let span = messaging::publish_span("nats", &subject, payload.len(), Vec::new);
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             headers.insert(TRACEPARENT, value.as_str());
         }
-        let result = match &self.jetstream {
-            Some(jetstream) => match jetstream
-                .publish_with_headers(subject.clone(), headers, payload)
+        // Without headers the message goes as a plain PUB, as the client's `publish` sends it.
+        let result = match (&self.jetstream, headers.is_empty()) {
+            (Some(jetstream), bare) => {
+                let sent = if bare {
+                    jetstream.publish(subject.clone(), payload).await
+                } else {
+                    jetstream
+                        .publish_with_headers(subject.clone(), headers, payload)
+                        .await
+                };
+                match sent {
+                    Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            (None, true) => self
+                .client
+                .publish(subject.clone(), payload)
                 .await
-            {
-                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-            None => self
+                .map_err(|e| e.to_string()),
+            (None, false) => self
                 .client
                 .publish_with_headers(subject.clone(), headers, payload)
                 .await
@@ -283,9 +328,7 @@ impl Publisher {
     }
 }
 
-type Handler = Arc<
-    dyn Fn(Message) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync,
->;
+type Handler = messaging::Handler<Message>;
 
 /// Runs a handler for each message of a subject, configured by `harness.nats.Subscriber`:
 /// at most `max_concurrency` at once (default 16), each in a consumer span (child of the
@@ -313,7 +356,43 @@ pub struct Subscriber {
     handler: Handler,
 }
 
+/// The CloudEvent of a NATS message (binary or structured, per the NATS binding).
+pub fn event_of(message: &Message) -> Result<Event, EventError> {
+    let mut content_type = None;
+    let mut attributes = Vec::new();
+    if let Some(headers) = &message.headers {
+        for (name, values) in headers.iter() {
+            let (name, Some(value)) = (AsRef::<str>::as_ref(name), values.first()) else {
+                continue;
+            };
+            if name.eq_ignore_ascii_case("content-type") {
+                content_type = Some(value.as_str());
+            } else if name.len() > 3 && name[..3].eq_ignore_ascii_case("ce-") {
+                let attribute = name[3..].to_ascii_lowercase();
+                let value = cloudevents::header_decode(name, value.as_str())?;
+                attributes.push((attribute, value));
+            }
+        }
+    }
+    cloudevents::decode(content_type, attributes, &message.payload)
+}
+
 impl Subscriber {
+    /// A subscriber handing `handler` the CloudEvent of each message. A message that is
+    /// not a valid CloudEvent is logged and counted as an error, and not redelivered
+    /// (JetStream: terminated), since no delivery would read it better.
+    pub fn events<F, Fut, E>(connection: &Publisher, handler: F) -> Self
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        Subscriber {
+            client: connection.client.clone(),
+            handler: messaging::event_handler(event_of, handler),
+        }
+    }
+
     /// A subscriber on `connection`'s NATS connection, running `handler` for each message.
     pub fn new<F, Fut, E>(connection: &Publisher, handler: F) -> Self
     where
@@ -321,13 +400,9 @@ impl Subscriber {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<BoxError>,
     {
-        let handler: Handler = Arc::new(move |message| {
-            let future = handler(message);
-            Box::pin(async move { future.await.map_err(Into::into) })
-        });
         Subscriber {
             client: connection.client.clone(),
-            handler,
+            handler: messaging::handler(handler),
         }
     }
 }
@@ -340,11 +415,7 @@ enum Delivery {
 
 impl OutputWire<SubscriberConfig> for Subscriber {
     async fn serve(self, config: SubscriberConfig, shutdown: Shutdown) -> Result<(), WireError> {
-        let concurrency = if config.max_concurrency == 0 {
-            DEFAULT_MAX_CONCURRENCY
-        } else {
-            config.max_concurrency
-        } as usize;
+        let concurrency = messaging::concurrency(config.max_concurrency);
         let subject: Arc<str> = Arc::from(config.subject.as_str());
         let mut deliveries: Pin<
             Box<dyn futures_util::Stream<Item = Result<Delivery, String>> + Send>,
@@ -374,29 +445,17 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             jetstream = config.jetstream.is_some(),
             "nats subscriber running"
         );
-        let permits = Arc::new(Semaphore::new(concurrency));
-        let mut running = JoinSet::new();
+        let mut slots = Slots::new(concurrency);
         let stopping = shutdown.requested();
         tokio::pin!(stopping);
         let outcome = loop {
-            // Reap finished handlers so the set does not grow.
-            while running.try_join_next().is_some() {}
-            let permit = tokio::select! {
-                _ = &mut stopping => break Ok(()),
-                permit = permits.clone().acquire_owned() => permit.expect("never closed"),
-            };
-            let delivery = tokio::select! {
-                _ = &mut stopping => break Ok(()),
-                next = deliveries.next() => next,
+            let Some((slot, delivery)) = slots.next(&mut stopping, deliveries.next()).await else {
+                break Ok(());
             };
             match delivery {
                 Some(Ok(delivery)) => {
-                    let handler = self.handler.clone();
-                    let subject = subject.clone();
-                    running.spawn(async move {
-                        handle(handler, delivery, subject).await;
-                        drop(permit);
-                    });
+                    let (handler, subject) = (self.handler.clone(), subject.clone());
+                    slots.run(slot, handle(handler, delivery, subject));
                 }
                 Some(Err(error)) => {
                     tracing::warn!(subject = &*subject, "nats: receiving: {error}");
@@ -414,14 +473,7 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             }
         }
         drop(deliveries);
-        if !running.is_empty() {
-            tracing::info!(
-                subject = &*subject,
-                running = running.len(),
-                "nats subscriber draining"
-            );
-        }
-        while running.join_next().await.is_some() {}
+        slots.drain("nats subscriber", &subject).await;
         outcome
     }
 }
@@ -493,29 +545,27 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         .as_ref()
         .and_then(|headers| headers.get(TRACEPARENT))
         .map(|value| value.as_str().to_owned());
-    let context = telemetry::server_context(
+    let context = messaging::process_context(
+        "nats",
         traceparent.as_deref(),
-        || Cow::Owned(format!("process {subject}")),
-        || {
-            vec![
-                KeyValue::new("messaging.system", "nats"),
-                KeyValue::new("messaging.operation.type", "process"),
-                KeyValue::new("messaging.destination.name", message.subject.to_string()),
-            ]
-        },
+        &subject,
+        || message.subject.to_string(),
+        Vec::new,
     );
-    let outcome = AssertUnwindSafe(handler(message).with_context(context.clone()))
-        .catch_unwind()
-        .await;
-    let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(chain(&*error)),
-        Err(panic) => Some(format!("handler panicked: {}", panic_message(&*panic))),
-    };
+    let Outcome { error, unreadable } = messaging::run(&handler, message, context).await;
     match (&delivery, &error) {
         (Delivery::JetStream(message), None) => {
             if let Err(e) = message.ack().await {
                 tracing::warn!(subject = &*subject, "nats: ack: {e}");
+            }
+        }
+        (Delivery::JetStream(message), Some(error)) if unreadable => {
+            tracing::error!(
+                subject = &*subject,
+                "nats: message dropped (terminated): {error}"
+            );
+            if let Err(e) = message.ack_with(AckKind::Term).await {
+                tracing::warn!(subject = &*subject, "nats: term: {e}");
             }
         }
         (Delivery::JetStream(message), Some(error)) => {
@@ -537,40 +587,11 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         }
         (Delivery::Core(_), None) => {}
     }
-    let span = context.span();
-    if let Some(error) = &error {
-        span.set_status(opentelemetry::trace::Status::error(error.clone()));
-    }
-    span.end();
     if telemetry::metrics_on() {
         HANDLED.record(
             vec![("subject", Cow::Owned(subject.to_string()))],
             error.is_some(),
             started.elapsed(),
         );
-    }
-}
-
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(next) = source {
-        let part = next.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = next.source();
-    }
-    text
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "(no message)".to_owned()
     }
 }

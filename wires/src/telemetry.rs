@@ -111,6 +111,19 @@ fn unsampled(trace_id: Option<TraceId>) -> Context {
     ))
 }
 
+/// The name the program was started by (the service's, for a harness service): the
+/// default of names a wire gives the service (a tracing resource, a CloudEvents source…).
+pub fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "service".to_owned())
+}
+
 /// The process-wide metrics registry: register the service's own metrics here and
 /// `metrics::Prometheus` serves them with the wires' (names get its prefix).
 pub fn registry() -> MutexGuard<'static, Registry> {

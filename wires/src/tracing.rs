@@ -75,7 +75,7 @@ impl InputWire<OtlpConfig> for Otlp {
         .map_err(|e| WireError::config(format!("OTLP exporter: {e}")))?;
         let ratio = config.sampler_ratio.unwrap_or(1.0).clamp(0.0, 1.0);
         let service_name = if config.service_name.is_empty() {
-            program_name()
+            crate::telemetry::program_name()
         } else {
             config.service_name.clone()
         };
@@ -138,17 +138,6 @@ impl ShouldSample for Roots {
                 .unwrap_or_default(),
         }
     }
-}
-
-fn program_name() -> String {
-    std::env::args_os()
-        .next()
-        .and_then(|arg0| {
-            std::path::Path::new(&arg0)
-                .file_name()
-                .map(|name| name.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "service".to_owned())
 }
 
 /// Runs the hyper client on the service's runtime: the batch exporter sends from a thread

@@ -2,8 +2,8 @@
 //! comes back; `/_/health` of an HTTP server answers 503 meanwhile, 200 again after.
 #![cfg(all(feature = "redis", feature = "http"))]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+mod common;
+
 use std::time::Duration;
 
 use harness::proto::harness::http::Server as ServerConfig;
@@ -11,42 +11,7 @@ use harness::proto::harness::net::Socket;
 use harness::proto::harness::redis::Connection as RedisConfig;
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
-
-/// Forwards connections to Redis while `open`; when closed, cuts them and refuses new ones.
-async fn proxy(listener: TcpListener, open: Arc<AtomicBool>) {
-    loop {
-        let Ok((mut client, _)) = listener.accept().await else {
-            return;
-        };
-        if !open.load(Ordering::SeqCst) {
-            continue; // dropped: refused
-        }
-        let open = open.clone();
-        tokio::spawn(async move {
-            let Ok(mut server) = TcpStream::connect("127.0.0.1:6379").await else {
-                return;
-            };
-            let (mut a, mut b) = (vec![0u8; 16384], vec![0u8; 16384]);
-            loop {
-                if !open.load(Ordering::SeqCst) {
-                    return;
-                }
-                tokio::select! {
-                    n = client.read(&mut a) => match n {
-                        Ok(n) if n > 0 => { if server.write_all(&a[..n]).await.is_err() { return } }
-                        _ => return,
-                    },
-                    n = server.read(&mut b) => match n {
-                        Ok(n) if n > 0 => { if client.write_all(&b[..n]).await.is_err() { return } }
-                        _ => return,
-                    },
-                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                }
-            }
-        });
-    }
-}
+use tokio::net::TcpStream;
 
 /// The status of `GET /_/health`; 0 while the server does not listen yet.
 async fn health(port: u16) -> u16 {
@@ -75,15 +40,12 @@ async fn wait_for(port: u16, status: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_503_while_a_required_redis_is_down() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy_port = listener.local_addr().unwrap().port();
-    let open = Arc::new(AtomicBool::new(true));
-    tokio::spawn(proxy(listener, open.clone()));
+    let proxy = common::Proxy::start(6379).await;
 
     let redis = harness_wires::redis::Connection::connect(&RedisConfig {
         address: Some(Socket {
             host: "127.0.0.1".into(),
-            port: proxy_port.into(),
+            port: proxy.port.into(),
         }),
         pool_size: 1,
         ..Default::default()
@@ -105,11 +67,11 @@ async fn health_is_503_while_a_required_redis_is_down() {
     ));
     wait_for(port, 200).await;
 
-    open.store(false, Ordering::SeqCst);
+    proxy.set_open(false);
     wait_for(port, 503).await;
     assert!(harness::runtime::health::not_ready().is_some());
 
-    open.store(true, Ordering::SeqCst);
+    proxy.set_open(true);
     wait_for(port, 200).await;
     assert_eq!(harness::runtime::health::not_ready(), None);
     // And the wire works again.

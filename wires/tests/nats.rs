@@ -312,3 +312,99 @@ async fn jetstream_messages_fetched_but_not_started_go_back_at_shutdown() {
     serving.await.unwrap().unwrap();
     context.delete_stream(&stream).await.unwrap();
 }
+
+/// An events subscriber on JetStream: events in both modes reach the handler typed; a
+/// message that is no CloudEvent is terminated (not redelivered), and the next one still
+/// arrives.
+#[tokio::test]
+async fn events_arrive_typed_and_a_non_event_is_not_redelivered() {
+    use harness::proto::harness::cloudevents::{CloudEvents, cloud_events::Mode};
+    use harness_wires::cloudevents::{AttributesReader as _, EventBuilder as _};
+    let subject = unique("harness.test.events");
+    let stream = unique("HARNESS_EVENTS");
+    let nats = publisher(true).await;
+    let context = create_stream(&nats, &stream, &subject).await;
+    let mut sent = Vec::new();
+    for mode in [Mode::Binary, Mode::Structured] {
+        let events = Publisher::connect(&PublisherConfig {
+            url: "nats://127.0.0.1:4222".into(),
+            jetstream: true,
+            cloudevents: Some(CloudEvents {
+                mode: mode as i32,
+                source: "/harness-test".into(),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let event = events
+            .events()
+            .event("com.acme.order.created")
+            .subject(format!("{mode:?}"))
+            .data("text/plain", "order 7")
+            .build()
+            .unwrap();
+        events
+            .publish_event(subject.clone(), event.clone())
+            .await
+            .unwrap();
+        sent.push(event);
+        if mode == Mode::Binary {
+            nats.publish(subject.clone(), "not an event").await.unwrap();
+        }
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let subscriber = Subscriber::events(&nats, move |event| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let tx = tx.clone();
+        async move {
+            tx.send(event).unwrap();
+            Ok::<(), String>(())
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let config = SubscriberConfig {
+        subject: subject.clone(),
+        max_concurrency: 1,
+        jetstream: Some(JetStream {
+            stream: stream.clone(),
+            durable: "events".into(),
+            ack_wait: Some(harness::prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let serving = tokio::spawn(subscriber.serve(config, shutdown));
+    for want in &sent {
+        let got = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.id(), want.id());
+        assert_eq!(got.subject(), want.subject());
+        assert_eq!(got.source().to_string(), "/harness-test");
+    }
+    // Well past ack_wait: a nak'd or unacknowledged non-event would be back by now.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // Fetched again after the test's wait, the consumer's counts are the server's now.
+    let info = context
+        .get_consumer_from_stream::<harness_wires::nats::async_nats::jetstream::consumer::pull::Config, _, _>(
+            "events", &stream,
+        )
+        .await
+        .unwrap()
+        .cached_info()
+        .clone();
+    assert_eq!(info.num_redelivered, 0, "the non-event came back: {info:?}");
+    assert_eq!(info.num_ack_pending, 0, "{info:?}");
+    assert_eq!(info.num_pending, 0, "{info:?}");
+    trigger.trigger();
+    serving.await.unwrap().unwrap();
+    context.delete_stream(&stream).await.unwrap();
+}

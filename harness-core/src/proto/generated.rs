@@ -240,6 +240,222 @@ pub mod harness {
             pub cpu_utilization: ::core::option::Option<u32>,
         }
     }
+    pub mod amqp {
+        /// A connection to an AMQP 0-9-1 broker (RabbitMQ) that publishes with publisher confirms;
+        /// it is also the connection of the service's `Consumer`s.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Publisher {
+            /// amqp://HOST:PORT/VHOST (amqps:// for TLS), without credentials; `harness kube-gen`
+            /// reads its host and port.
+            #[prost(string, tag = "1")]
+            pub url: ::prost::alloc::string::String,
+            /// PLAIN authentication; empty: the URL's, else guest.
+            #[prost(string, tag = "2")]
+            pub username: ::prost::alloc::string::String,
+            #[prost(string, tag = "3")]
+            pub password: ::prost::alloc::string::String,
+            /// Name of the connection in the broker's management UI; empty: the program's name.
+            #[prost(string, tag = "4")]
+            pub name: ::prost::alloc::string::String,
+            /// Time allowed to establish the connection (unset: 5 s).
+            #[prost(message, optional, tag = "5")]
+            pub connect_timeout: ::core::option::Option<::prost_types::Duration>,
+            /// Exchange that `publish` sends to, declared at start; unset: the default exchange,
+            /// where the routing key is a queue's name.
+            #[prost(message, optional, tag = "6")]
+            pub exchange: ::core::option::Option<Exchange>,
+            /// How `publish_event` writes CloudEvents (unset: binary mode, `source` from the program).
+            #[prost(message, optional, tag = "7")]
+            pub cloudevents: ::core::option::Option<super::cloudevents::CloudEvents>,
+        }
+        /// An exchange, declared durable at start (an existing one must have the same kind).
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Exchange {
+            #[prost(string, tag = "1")]
+            pub name: ::prost::alloc::string::String,
+            #[prost(enumeration = "exchange::Kind", tag = "2")]
+            pub kind: i32,
+        }
+        /// Nested message and enum types in `Exchange`.
+        pub mod exchange {
+            #[derive(
+                Clone,
+                Copy,
+                Debug,
+                PartialEq,
+                Eq,
+                Hash,
+                PartialOrd,
+                Ord,
+                ::prost::Enumeration
+            )]
+            #[repr(i32)]
+            pub enum Kind {
+                Direct = 0,
+                Fanout = 1,
+                Topic = 2,
+                Headers = 3,
+            }
+            impl Kind {
+                /// String value of the enum field names used in the ProtoBuf definition.
+                ///
+                /// The values are not transformed in any way and thus are considered stable
+                /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+                pub fn as_str_name(&self) -> &'static str {
+                    match self {
+                        Self::Direct => "DIRECT",
+                        Self::Fanout => "FANOUT",
+                        Self::Topic => "TOPIC",
+                        Self::Headers => "HEADERS",
+                    }
+                }
+                /// Creates an enum from field names used in the ProtoBuf definition.
+                pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+                    match value {
+                        "DIRECT" => Some(Self::Direct),
+                        "FANOUT" => Some(Self::Fanout),
+                        "TOPIC" => Some(Self::Topic),
+                        "HEADERS" => Some(Self::Headers),
+                        _ => None,
+                    }
+                }
+            }
+        }
+        /// A queue's binding to an exchange, declared at start.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Binding {
+            #[prost(message, optional, tag = "1")]
+            pub exchange: ::core::option::Option<Exchange>,
+            /// Routing key (a pattern for a topic exchange: `orders.*`, `orders.#`).
+            #[prost(string, tag = "2")]
+            pub routing_key: ::prost::alloc::string::String,
+        }
+        /// Messages of a queue handed to a handler, a bounded number at a time; acknowledged after
+        /// the handler succeeds. The connection is the service's `Publisher` input wire.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct Consumer {
+            /// The queue, declared durable at start; `harness kube-gen` names it in the autoscaler's
+            /// trigger.
+            #[prost(string, tag = "1")]
+            pub queue: ::prost::alloc::string::String,
+            #[prost(enumeration = "consumer::QueueType", tag = "2")]
+            pub queue_type: i32,
+            /// Bindings of the queue, declared at start; none: only the default exchange reaches it.
+            #[prost(message, repeated, tag = "3")]
+            pub bindings: ::prost::alloc::vec::Vec<Binding>,
+            /// Handlers running at once; 0 means the wire's default (16).
+            #[prost(uint32, tag = "4")]
+            pub max_concurrency: u32,
+            /// Messages the broker sends ahead of their acknowledgement (basic.qos); 0: as many as
+            /// `max_concurrency`.
+            #[prost(uint32, tag = "5")]
+            pub prefetch: u32,
+            /// Exchange where the messages whose handler failed go (the queue's
+            /// x-dead-letter-exchange); empty: they are requeued for another delivery.
+            #[prost(string, tag = "6")]
+            pub dead_letter_exchange: ::prost::alloc::string::String,
+            /// Deliveries of one message at most before it is dead-lettered or dropped (a quorum
+            /// queue's x-delivery-limit); 0: no limit. Quorum queues only.
+            #[prost(uint32, tag = "7")]
+            pub delivery_limit: u32,
+        }
+        /// Nested message and enum types in `Consumer`.
+        pub mod consumer {
+            #[derive(
+                Clone,
+                Copy,
+                Debug,
+                PartialEq,
+                Eq,
+                Hash,
+                PartialOrd,
+                Ord,
+                ::prost::Enumeration
+            )]
+            #[repr(i32)]
+            pub enum QueueType {
+                Classic = 0,
+                Quorum = 1,
+            }
+            impl QueueType {
+                /// String value of the enum field names used in the ProtoBuf definition.
+                ///
+                /// The values are not transformed in any way and thus are considered stable
+                /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+                pub fn as_str_name(&self) -> &'static str {
+                    match self {
+                        Self::Classic => "CLASSIC",
+                        Self::Quorum => "QUORUM",
+                    }
+                }
+                /// Creates an enum from field names used in the ProtoBuf definition.
+                pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+                    match value {
+                        "CLASSIC" => Some(Self::Classic),
+                        "QUORUM" => Some(Self::Quorum),
+                        _ => None,
+                    }
+                }
+            }
+        }
+    }
+    pub mod cloudevents {
+        /// CloudEvents 1.0 on a messaging wire (NATS, AMQP, MQTT): how its publisher writes events.
+        /// Subscribers read both content modes, telling them apart by the message's content type as
+        /// each protocol binding says.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct CloudEvents {
+            #[prost(enumeration = "cloud_events::Mode", tag = "1")]
+            pub mode: i32,
+            /// `source` of the events this service publishes (a URI reference); empty: `/` and the
+            /// program's name, e.g. `/orders`.
+            #[prost(string, tag = "2")]
+            pub source: ::prost::alloc::string::String,
+        }
+        /// Nested message and enum types in `CloudEvents`.
+        pub mod cloud_events {
+            #[derive(
+                Clone,
+                Copy,
+                Debug,
+                PartialEq,
+                Eq,
+                Hash,
+                PartialOrd,
+                Ord,
+                ::prost::Enumeration
+            )]
+            #[repr(i32)]
+            pub enum Mode {
+                /// Attributes in the message's headers (NATS `ce-*` headers, AMQP `cloudEvents_*`
+                /// headers, MQTT 5 user properties), `data` as the body, `datacontenttype` as the
+                /// content type where the protocol has one.
+                Binary = 0,
+                /// The whole event as JSON, content type `application/cloudevents+json`.
+                Structured = 1,
+            }
+            impl Mode {
+                /// String value of the enum field names used in the ProtoBuf definition.
+                ///
+                /// The values are not transformed in any way and thus are considered stable
+                /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+                pub fn as_str_name(&self) -> &'static str {
+                    match self {
+                        Self::Binary => "BINARY",
+                        Self::Structured => "STRUCTURED",
+                    }
+                }
+                /// Creates an enum from field names used in the ProtoBuf definition.
+                pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+                    match value {
+                        "BINARY" => Some(Self::Binary),
+                        "STRUCTURED" => Some(Self::Structured),
+                        _ => None,
+                    }
+                }
+            }
+        }
+    }
     pub mod grpc {
         /// A gRPC client channel to one address.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -532,6 +748,126 @@ pub mod harness {
             pub bind: ::core::option::Option<super::net::Socket>,
         }
     }
+    pub mod mqtt {
+        /// A connection to an MQTT 5 broker that publishes; it is also the connection of the
+        /// service's `Subscriber`s.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Publisher {
+            #[prost(message, optional, tag = "1")]
+            pub address: ::core::option::Option<super::net::Socket>,
+            /// Client identifier: the broker keeps a persistent session by it, and one client of an
+            /// identifier is connected at a time. Empty: the program's name and the host's name.
+            #[prost(string, tag = "2")]
+            pub client_id: ::prost::alloc::string::String,
+            #[prost(string, tag = "3")]
+            pub username: ::prost::alloc::string::String,
+            #[prost(string, tag = "4")]
+            pub password: ::prost::alloc::string::String,
+            /// Time the broker keeps the session (subscriptions and undelivered QoS 1 and 2
+            /// messages) after a disconnection; unset or 0: a clean session at each connection.
+            #[prost(message, optional, tag = "5")]
+            pub session_expiry: ::core::option::Option<::prost_types::Duration>,
+            /// Interval of keep-alive pings (unset: 30 s).
+            #[prost(message, optional, tag = "6")]
+            pub keep_alive: ::core::option::Option<::prost_types::Duration>,
+            /// QoS of `publish` and `publish_event`.
+            #[prost(enumeration = "QoS", tag = "7")]
+            pub qos: i32,
+            /// How `publish_event` writes CloudEvents (unset: binary mode, `source` from the program).
+            #[prost(message, optional, tag = "8")]
+            pub cloudevents: ::core::option::Option<super::cloudevents::CloudEvents>,
+        }
+        /// Messages of a topic filter handed to a handler, a bounded number at a time. The
+        /// connection is the service's `Publisher` input wire.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Subscriber {
+            /// Topic filter; `+` and `#` wildcards are allowed.
+            #[prost(string, tag = "1")]
+            pub topic: ::prost::alloc::string::String,
+            #[prost(enumeration = "QoS", tag = "2")]
+            pub qos: i32,
+            /// Subscribers of one group share the messages (an MQTT 5 shared subscription,
+            /// `$share/GROUP/TOPIC`).
+            #[prost(string, tag = "3")]
+            pub share_group: ::prost::alloc::string::String,
+            /// Handlers running at once; 0 means the wire's default (16).
+            #[prost(uint32, tag = "4")]
+            pub max_concurrency: u32,
+        }
+        /// Quality of service of a publish or a subscription.
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            ::prost::Enumeration
+        )]
+        #[repr(i32)]
+        pub enum QoS {
+            AtMostOnce = 0,
+            AtLeastOnce = 1,
+            ExactlyOnce = 2,
+        }
+        impl QoS {
+            /// String value of the enum field names used in the ProtoBuf definition.
+            ///
+            /// The values are not transformed in any way and thus are considered stable
+            /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+            pub fn as_str_name(&self) -> &'static str {
+                match self {
+                    Self::AtMostOnce => "AT_MOST_ONCE",
+                    Self::AtLeastOnce => "AT_LEAST_ONCE",
+                    Self::ExactlyOnce => "EXACTLY_ONCE",
+                }
+            }
+            /// Creates an enum from field names used in the ProtoBuf definition.
+            pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+                match value {
+                    "AT_MOST_ONCE" => Some(Self::AtMostOnce),
+                    "AT_LEAST_ONCE" => Some(Self::AtLeastOnce),
+                    "EXACTLY_ONCE" => Some(Self::ExactlyOnce),
+                    _ => None,
+                }
+            }
+        }
+    }
+    pub mod mysql {
+        /// A MySQL or MariaDB connection pool, configured field by field.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Pool {
+            #[prost(message, optional, tag = "1")]
+            pub address: ::core::option::Option<super::net::Socket>,
+            /// Empty: root.
+            #[prost(string, tag = "2")]
+            pub username: ::prost::alloc::string::String,
+            #[prost(string, tag = "3")]
+            pub password: ::prost::alloc::string::String,
+            /// Default database of the connections; empty: none.
+            #[prost(string, tag = "4")]
+            pub database: ::prost::alloc::string::String,
+            /// Connections opened at start and kept open.
+            #[prost(uint32, tag = "5")]
+            pub min_size: u32,
+            /// Upper bound of open connections; 0 means the wire's default.
+            #[prost(uint32, tag = "6")]
+            pub max_size: u32,
+        }
+        /// A MySQL or MariaDB connection pool, configured by a connection URL.
+        #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+        pub struct Dsn {
+            /// mysql://USER:PASSWORD@HOST:PORT/DATABASE?OPTIONS
+            #[prost(string, tag = "1")]
+            pub value: ::prost::alloc::string::String,
+            #[prost(uint32, tag = "2")]
+            pub min_size: u32,
+            #[prost(uint32, tag = "3")]
+            pub max_size: u32,
+        }
+    }
     pub mod nats {
         /// A connection to a NATS server.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -578,6 +914,9 @@ pub mod harness {
             /// Publish through JetStream: each publish waits for the stream's acknowledgement.
             #[prost(bool, tag = "8")]
             pub jetstream: bool,
+            /// How `publish_event` writes CloudEvents (unset: binary mode, `source` from the program).
+            #[prost(message, optional, tag = "9")]
+            pub cloudevents: ::core::option::Option<super::cloudevents::CloudEvents>,
         }
         /// Messages of a subject handed to a handler, a bounded number at a time. The connection is
         /// the service's `Publisher` (or `Connection`) input wire.

@@ -339,7 +339,7 @@ fn check_input_host(
     };
     let located = |message: String| {
         let path = wire.spec.socket_path(SocketPart::Host).unwrap_or_default();
-        config::locate(&wire.spec.field.parent_message(), sources, &path, message)
+        config::locate(wire.spec.field.parent_message(), sources, &path, message)
     };
     let host = &address.host;
     match reach {

@@ -1,0 +1,231 @@
+//! What the messaging wires (NATS, AMQP, MQTT) share: the spans of a publish and of a
+//! message handled, the boxed handler, running it on one message (errors and panics
+//! caught, in the message's trace context), and the bound on handlers at once.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::FutureExt as _;
+use harness::runtime::BoxError;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::cloudevents::{Event, EventError};
+use crate::telemetry;
+
+/// The producer span of publishing `size` bytes to `destination` (`None` without
+/// tracing), with the messaging attributes and `extra` ones.
+pub(crate) fn publish_span(
+    system: &'static str,
+    destination: &str,
+    size: usize,
+    extra: impl FnOnce() -> Vec<KeyValue>,
+) -> Option<Context> {
+    telemetry::client_context(
+        || Cow::Owned(format!("publish {destination}")),
+        SpanKind::Producer,
+        || {
+            let mut attributes = vec![
+                KeyValue::new("messaging.system", system),
+                KeyValue::new("messaging.operation.type", "publish"),
+                KeyValue::new("messaging.destination.name", destination.to_owned()),
+                KeyValue::new("messaging.message.body.size", size as i64),
+            ];
+            attributes.extend(extra());
+            attributes
+        },
+    )
+}
+
+/// The context a message is handled in: a consumer span `process {source}` (the
+/// subscription), child of the publisher's `traceparent`.
+pub(crate) fn process_context(
+    system: &'static str,
+    traceparent: Option<&str>,
+    source: &str,
+    destination: impl FnOnce() -> String,
+    extra: impl FnOnce() -> Vec<KeyValue>,
+) -> Context {
+    telemetry::server_context(
+        traceparent,
+        || Cow::Owned(format!("process {source}")),
+        || {
+            let mut attributes = vec![
+                KeyValue::new("messaging.system", system),
+                KeyValue::new("messaging.operation.type", "process"),
+                KeyValue::new("messaging.destination.name", destination()),
+            ];
+            attributes.extend(extra());
+            attributes
+        },
+    )
+}
+
+/// The handlers a subscriber runs, at most a bound at once: each holds a permit of the
+/// semaphore while it runs, so waiting for every permit is waiting for every handler (no
+/// task set to lock for each message).
+pub(crate) struct Slots {
+    permits: Arc<Semaphore>,
+    size: u32,
+}
+
+/// A free place for one handler, taken while it is held.
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Slots {
+    pub(crate) fn new(concurrency: usize) -> Slots {
+        let size = u32::try_from(concurrency)
+            .unwrap_or(u32::MAX)
+            .min(Semaphore::MAX_PERMITS as u32);
+        Slots {
+            permits: Arc::new(Semaphore::new(size as usize)),
+            size,
+        }
+    }
+
+    /// Waits for a free slot, then for `next`; `None` when `stopping` completes first.
+    pub(crate) async fn next<S, T>(
+        &mut self,
+        stopping: &mut Pin<&mut S>,
+        next: impl Future<Output = T>,
+    ) -> Option<(Slot, T)>
+    where
+        S: Future<Output = ()>,
+    {
+        let permit = tokio::select! {
+            _ = stopping.as_mut() => return None,
+            permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
+        };
+        tokio::select! {
+            _ = stopping.as_mut() => None,
+            next = next => Some((Slot { _permit: permit }, next)),
+        }
+    }
+
+    /// Runs `work` in a task of its own, in `slot`, freeing it when done.
+    pub(crate) fn run(&mut self, slot: Slot, work: impl Future<Output = ()> + Send + 'static) {
+        tokio::spawn(async move {
+            work.await;
+            drop(slot);
+        });
+    }
+
+    /// Waits for the running handlers (the runner bounds the wait by its grace period).
+    pub(crate) async fn drain(self, wire: &str, source: &str) {
+        let running = self.size as usize - self.permits.available_permits();
+        if running > 0 {
+            tracing::info!(source, running, "{wire} draining");
+        }
+        let _all = self.permits.acquire_many(self.size).await;
+    }
+}
+
+/// Handlers running at once when the configuration's `max_concurrency` is 0.
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+
+/// The user's handler of messages `M`, boxed.
+pub(crate) type Handler<M> =
+    Arc<dyn Fn(M) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync>;
+
+/// Boxes a message handler.
+pub(crate) fn handler<M, F, Fut, E>(handler: F) -> Handler<M>
+where
+    F: Fn(M) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<BoxError>,
+{
+    Arc::new(move |message| {
+        let future = handler(message);
+        Box::pin(async move { future.await.map_err(Into::into) })
+    })
+}
+
+/// Boxes an event handler: each message is decoded with `decode` first; one that is not a
+/// CloudEvent fails with an [`EventError`] (see [`Outcome::unreadable`]).
+pub(crate) fn event_handler<M, F, Fut, E>(
+    decode: fn(&M) -> Result<Event, EventError>,
+    handler: F,
+) -> Handler<M>
+where
+    M: Send + 'static,
+    F: Fn(Event) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<BoxError>,
+{
+    Arc::new(move |message| match decode(&message) {
+        Ok(event) => {
+            let future = handler(event);
+            Box::pin(async move { future.await.map_err(Into::into) })
+        }
+        Err(error) => Box::pin(std::future::ready(Err(error.into()))),
+    })
+}
+
+/// Handlers at once for a configured `max_concurrency` (0: the default).
+pub(crate) fn concurrency(configured: u32) -> usize {
+    if configured == 0 {
+        DEFAULT_MAX_CONCURRENCY as usize
+    } else {
+        configured as usize
+    }
+}
+
+/// How a handler ended on one message.
+pub(crate) struct Outcome {
+    /// Why it failed (its error and sources, or the panic), `None` when it succeeded.
+    pub error: Option<String>,
+    /// The message is not a readable CloudEvent: another delivery would fail alike.
+    pub unreadable: bool,
+}
+
+/// Runs `handler` on `message` in `context` (the consumer span), catching a panic, and
+/// ends the span with the outcome.
+pub(crate) async fn run<M>(handler: &Handler<M>, message: M, context: Context) -> Outcome {
+    let outcome = AssertUnwindSafe(handler(message).with_context(context.clone()))
+        .catch_unwind()
+        .await;
+    let unreadable = matches!(&outcome, Ok(Err(error)) if error.is::<EventError>());
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(chain(&*error)),
+        Err(panic) => Some(format!("handler panicked: {}", panic_message(&*panic))),
+    };
+    let span = context.span();
+    if let Some(error) = &error {
+        span.set_status(opentelemetry::trace::Status::error(error.clone()));
+    }
+    span.end();
+    Outcome { error, unreadable }
+}
+
+/// An error and its sources on one line, skipping a source its parent already shows.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(next) = source {
+        let part = next.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = next.source();
+    }
+    text
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}
