@@ -14,6 +14,10 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 /// Path of the health endpoint every HTTP server wire answers, and the HTTP probes' path.
 pub const HEALTH_PATH: &str = "/_/health";
 
+/// Handlers a consumer wire (`nats::Subscriber`) runs at once when its `max_concurrency` is
+/// 0; `harness kube-gen` takes it for the backlog per replica its autoscaler keeps.
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+
 /// The system logger's Unix datagram socket when `harness.logging.Syslog` names none.
 pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 

@@ -28,5 +28,8 @@ fn the_readme_main_command_generates_manifests_quietly() {
     assert!(stderr.is_empty(), "{command}\n{stderr}");
     let yaml = String::from_utf8(output.stdout).unwrap();
     assert!(yaml.contains("kind: Deployment"), "{yaml}");
-    assert!(!yaml.contains("127.0.0.1"), "a prod-shaped configuration: {yaml}");
+    assert!(
+        !yaml.contains("127.0.0.1"),
+        "a prod-shaped configuration: {yaml}"
+    );
 }

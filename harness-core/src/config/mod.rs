@@ -17,6 +17,7 @@ mod secrets;
 mod yaml;
 
 pub use error::{ConfigError, Diagnostic, ErrorKind, Position};
+pub use redact::is_secret_field;
 
 use secrets::{Origin, SecretPaths};
 use yaml::Step;
