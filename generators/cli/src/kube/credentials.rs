@@ -1,7 +1,7 @@
 //! Credentials written in CONFIG itself, which kube-gen ships verbatim in a ConfigMap
 //! (readable by whoever may read the namespace's ConfigMaps, and often committed with
 //! the service): a non-empty value of a secret field (`(harness.mark).secret`, or a field
-//! named `password`), and a URL with a password in any field. Each is a warning that
+//! named `password`) that is not a URL, and a URL with a password in any field. Each is a warning that
 //! names the file, position and path, never the value, and says how to move it to a
 //! `--secret-merge` file, which kube-gen ships as a Secret.
 
@@ -106,12 +106,19 @@ fn visit(
     path: &FieldPath,
     found: &mut Vec<(FieldPath, Credential)>,
 ) {
-    if is_secret_field(field) && !is_empty(value) {
-        found.push((path.clone(), Credential::SecretField));
-    } else if let Value::String(text) = value
-        && has_password(text)
-    {
-        found.push((path.clone(), Credential::UrlPassword));
+    // A URL is judged by its password, in a secret field too (a DSN without one is not).
+    let url = match value {
+        Value::String(text) => url::Url::parse(text).ok().filter(url::Url::has_host),
+        _ => None,
+    };
+    match url {
+        Some(url) if url.password().is_some_and(|p| !p.is_empty()) => {
+            found.push((path.clone(), Credential::UrlPassword));
+        }
+        None if is_secret_field(field) && !is_empty(value) => {
+            found.push((path.clone(), Credential::SecretField));
+        }
+        _ => {}
     }
     if let Kind::Message(message) = field.kind() {
         walk(&message, value, path, found);
@@ -127,10 +134,6 @@ fn is_empty(value: &Value) -> bool {
         Value::Array(items) => items.is_empty(),
         Value::Object(map) => map.is_empty(),
     }
-}
-
-fn has_password(text: &str) -> bool {
-    url::Url::parse(text).is_ok_and(|url| url.password().is_some_and(|p| !p.is_empty()))
 }
 
 /// The path as a one-line YAML mapping, the value elided: `db: {password: …}`.
@@ -167,14 +170,5 @@ mod tests {
         assert_eq!(merge_example(&path), "db: {password: …}");
         let path = FieldPath(vec![field("hosts"), Segment::Index(1), field("password")]);
         assert_eq!(merge_example(&path), "hosts: [{password: …}]");
-    }
-
-    #[test]
-    fn passwords_in_urls() {
-        assert!(has_password("postgres://u:pw@db/app"));
-        assert!(has_password("redis://:pw@cache:6379"));
-        assert!(!has_password("postgres://u@db/app"));
-        assert!(!has_password("postgres://u:@db/app"));
-        assert!(!has_password("not a url"));
     }
 }
