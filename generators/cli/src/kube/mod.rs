@@ -334,3 +334,5 @@ fn routes(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scale;
