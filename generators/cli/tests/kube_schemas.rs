@@ -181,20 +181,24 @@ fn the_istio_validator_rejects_a_misspelled_field() {
             ),
         )
         .unwrap();
-        let output = custom_resources(&[path]);
-        let report = text(&output);
-        assert!(!output.status.success(), "{to} passed:\n{report}");
-        let field = to
-            .trim()
-            .trim_start_matches("- ")
-            .split(':')
-            .next()
-            .unwrap();
-        assert!(
-            report.contains(&format!("{field}: unknown field")),
-            "{field} not named:\n{report}"
-        );
+        assert_unknown_field(&custom_resources(&[path]), to);
     }
+}
+
+/// The validator failed, naming as an unknown field the key of the renamed line `to`.
+fn assert_unknown_field(output: &Output, to: &str) {
+    let report = text(output);
+    assert!(!output.status.success(), "{to} passed:\n{report}");
+    let field = to
+        .trim()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(
+        report.contains(&format!("{field}: unknown field")),
+        "{field} not named:\n{report}"
+    );
 }
 
 #[test]
@@ -266,18 +270,6 @@ fn the_custom_resource_validator_rejects_misspelled_gateway_api_keda_and_knative
         ),
     ] {
         let file = misspelled_in(case, dir.path(), &format!("\n{from}"), &format!("\n{to}"));
-        let output = custom_resources(&[file]);
-        let report = text(&output);
-        assert!(!output.status.success(), "{case}: {to} passed:\n{report}");
-        let field = to
-            .trim()
-            .trim_start_matches("- ")
-            .split(':')
-            .next()
-            .unwrap();
-        assert!(
-            report.contains(&format!("{field}: unknown field")),
-            "{case}: {field} not named:\n{report}"
-        );
+        assert_unknown_field(&custom_resources(&[file]), to);
     }
 }
