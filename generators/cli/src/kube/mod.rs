@@ -71,9 +71,10 @@ pub struct Options {
     pub gateway: String,
     /// What runs the service: a Deployment with its Services, or a Knative Service.
     pub target: Target,
-    /// Whether something calls the service synchronously, as the system graph knows it;
-    /// `None` (a single service) takes any INTERNAL, PUBLIC or HEADLESS output for a
-    /// caller. Scaling to zero is refused when there are callers.
+    /// Whether another service calls this one synchronously, as the system graph knows
+    /// it; `None` (a single service) takes any INTERNAL or HEADLESS output for a caller. A
+    /// PUBLIC output always has callers (outside the cluster). Scaling to zero is refused
+    /// when there are callers.
     pub synchronous_callers: Option<bool>,
 }
 

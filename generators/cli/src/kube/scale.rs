@@ -201,29 +201,28 @@ fn check_bounds(spec: &ScaleSpec) -> Result<(), KubeGenError> {
     Ok(())
 }
 
-/// Who calls the service synchronously, in words; `None` when nothing does. The system
-/// graph's answer wins; a single service counts its exposed outputs as callers.
+/// Who calls the service synchronously, in words; `None` when nothing does. A PUBLIC
+/// output is called from outside the cluster, which no system graph sees; for the
+/// INTERNAL and HEADLESS ones, the system graph's answer wins when it has one.
 fn synchronous_callers(ctx: &Context<'_>, options: &Options) -> Option<String> {
-    match options.synchronous_callers {
-        Some(true) => Some("the system graph has services that call it".to_owned()),
-        Some(false) => None,
-        None => {
-            let exposed: Vec<String> = ctx
-                .outputs
-                .iter()
-                .filter(|w| w.configured)
-                .filter_map(|w| match w.expose()? {
-                    Expose::Private => None,
-                    expose => Some(format!(
-                        "output `{}` is {}",
-                        w.spec.name,
-                        expose.as_str_name()
-                    )),
-                })
-                .collect();
-            (!exposed.is_empty()).then(|| exposed.join(", "))
-        }
-    }
+    let exposed: Vec<String> = ctx
+        .outputs
+        .iter()
+        .filter(|w| w.configured)
+        .filter_map(|w| match (w.expose()?, options.synchronous_callers) {
+            (Expose::Private, _) | (Expose::Internal | Expose::Headless, Some(_)) => None,
+            (expose, _) => Some(format!(
+                "output `{}` is {}",
+                w.spec.name,
+                expose.as_str_name()
+            )),
+        })
+        .chain(
+            (options.synchronous_callers == Some(true))
+                .then(|| "the system graph has services that call it".to_owned()),
+        )
+        .collect();
+    (!exposed.is_empty()).then(|| exposed.join(", "))
 }
 
 /// The configured outputs that consume events, in field order.
