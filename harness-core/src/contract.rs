@@ -18,6 +18,15 @@ pub const HEALTH_PATH: &str = "/_/health";
 /// 0; `harness kube-gen` takes it for the backlog per replica its autoscaler keeps.
 pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
 
+/// The bundled messages that configure a log output (`harness_wires::logging`): their
+/// input wires connect before the others, so that every line is written by them.
+pub const LOG_OUTPUT_MESSAGES: &[&str] = &["harness.logging.Console", "harness.logging.Syslog"];
+
+/// Whether the message `full_name` configures a log output.
+pub fn is_log_output(full_name: &str) -> bool {
+    LOG_OUTPUT_MESSAGES.contains(&full_name)
+}
+
 /// The system logger's Unix datagram socket when `harness.logging.Syslog` names none.
 pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 

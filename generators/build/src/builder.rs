@@ -13,11 +13,7 @@ use harness_core::spec::ConfigSpec;
 
 use super::error::Error;
 use super::wiring;
-
-/// Name of the file written in `OUT_DIR`, included by `harness::include_service!()`.
-pub const SERVICE_FILE: &str = "harness_service.rs";
-/// Name of the encoded `FileDescriptorSet` written beside it.
-pub const DESCRIPTOR_FILE: &str = "harness_service.bin";
+use super::{DESCRIPTOR_FILE, SERVICE_FILE};
 
 /// Generates a service's configuration types and wiring from its proto, for `build.rs`:
 ///

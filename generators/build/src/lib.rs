@@ -20,8 +20,13 @@ mod error;
 mod tree;
 mod wiring;
 
-pub use builder::{Builder, DESCRIPTOR_FILE, Generated, SERVICE_FILE};
+pub use builder::{Builder, Generated};
 pub use error::Error;
+
+/// Name of the file written in `OUT_DIR`, included by `harness::include_service!()`.
+pub const SERVICE_FILE: &str = "harness_service.rs";
+/// Name of the encoded `FileDescriptorSet` written beside it.
+pub const DESCRIPTOR_FILE: &str = "harness_service.bin";
 
 /// Generates the configuration types and wiring of the service whose `Configuration` is
 /// in `proto`, into `$OUT_DIR` for `harness::include_service!()`.

@@ -5,11 +5,10 @@ use quote::quote;
 
 use std::path::Path;
 
-use harness_core::protos;
 use harness_core::spec::{ConfigSpec, Direction, WireSpec};
+use harness_core::{contract, protos};
 
-use super::Error;
-use super::builder::DESCRIPTOR_FILE;
+use super::{DESCRIPTOR_FILE, Error};
 
 /// A wire with its Rust pieces parsed.
 struct Wire<'a> {
@@ -71,33 +70,7 @@ pub(crate) fn generate(
         quote! { #[doc = #doc] pub #ident: #ty, }
     });
 
-    let connect_body = if inputs.is_empty() {
-        quote! {
-            let _ = inputs;
-            ::core::result::Result::Ok(WiresIn {})
-        }
-    } else {
-        let names = inputs.iter().map(|w| &w.ident);
-        let names2 = names.clone();
-        let calls = inputs.iter().enumerate().map(|(index, wire)| {
-            let Wire {
-                ident, ty, spec, ..
-            } = wire;
-            let name = &spec.name;
-            let method = if spec.required {
-                quote!(required)
-            } else {
-                quote!(optional)
-            };
-            quote! {
-                inputs.wire(#index, #name, self.#ident.as_ref()).#method::<#ty>()
-            }
-        });
-        quote! {
-            let (#(#names,)*) = ::harness::runtime::__private::try_join!(#(#calls),*)?;
-            ::core::result::Result::Ok(WiresIn { #(#names2),* })
-        }
-    };
+    let connect_body = connect_body(&inputs);
 
     let output_configs = outputs.iter().map(|w| {
         let ident = &w.ident;
@@ -174,6 +147,48 @@ pub(crate) fn generate(
     Ok(tokens.to_string())
 }
 
+/// `Wiring::connect`: the log outputs first, so that every line the service logs is
+/// written by them, then every other input, each group concurrently.
+fn connect_body(inputs: &[Wire<'_>]) -> TokenStream {
+    if inputs.is_empty() {
+        return quote! {
+            let _ = inputs;
+            ::core::result::Result::Ok(WiresIn {})
+        };
+    }
+    let connect = |index: usize, wire: &Wire<'_>| {
+        let Wire { ident, ty, spec } = wire;
+        let name = &spec.name;
+        let method = if spec.required {
+            quote!(required)
+        } else {
+            quote!(optional)
+        };
+        quote! { inputs.wire(#index, #name, self.#ident.as_ref()).#method::<#ty>() }
+    };
+    let (logs, rest): (Vec<_>, Vec<_>) = inputs
+        .iter()
+        .enumerate()
+        .partition(|(_, wire)| contract::is_log_output(&wire.spec.config_type));
+    let group = |group: &[(usize, &Wire<'_>)]| {
+        if group.is_empty() {
+            return quote! {};
+        }
+        let names = group.iter().map(|(_, w)| &w.ident);
+        let calls = group.iter().map(|(index, wire)| connect(*index, wire));
+        quote! {
+            let (#(#names,)*) = ::harness::runtime::__private::try_join!(#(#calls),*)?;
+        }
+    };
+    let (logs, rest) = (group(&logs), group(&rest));
+    let names = inputs.iter().map(|w| &w.ident);
+    quote! {
+        #logs
+        #rest
+        ::core::result::Result::Ok(WiresIn { #(#names),* })
+    }
+}
+
 /// For a wire of harness-wires, the check that its cargo feature is on: the build then
 /// fails with the feature to add, not with an unresolved path.
 fn feature_check(wire: &WireSpec) -> Option<TokenStream> {
@@ -197,21 +212,19 @@ fn field_location(proto: &Path, spec: &ConfigSpec, wire: &WireSpec) -> String {
 }
 
 fn doc(spec: &WireSpec) -> String {
-    let (kind, required) = match spec.direction {
-        Direction::Input(_) => (
-            "input",
-            if spec.required {
-                ", required"
-            } else {
-                ", optional"
-            },
+    let (name, message) = (&spec.name, &spec.config_type);
+    match spec.direction {
+        Direction::Input(_) if spec.required => {
+            format!(" `{name}`: input wire configured by `{message}`, required.")
+        }
+        Direction::Input(_) => format!(
+            " `{name}`: input wire configured by `{message}`, optional: `None` when the \
+             configuration leaves it out, which `harness check` accepts because the field has \
+             no `(validate.rules).message.required = true`. Add that rule to make the wire \
+             required (and this field the wire itself) rather than unwrapping it."
         ),
-        Direction::Output(_) => ("output", ""),
-    };
-    format!(
-        " `{}`: {kind} wire configured by `{}`{required}.",
-        spec.name, spec.config_type
-    )
+        Direction::Output(_) => format!(" `{name}`: output wire configured by `{message}`."),
+    }
 }
 
 /// A field or module name as a Rust identifier, raw when it is a keyword (as prost does).

@@ -227,7 +227,7 @@ fn malformed_yaml_is_a_parse_error_with_a_position() {
 #[test]
 fn merge_overrides_and_its_values_are_secret() {
     let descriptor = descriptor();
-    let base = "db:\n  username: app\n  password: placeholder\n";
+    let base = "db:\n  address: {host: db, port: 5432}\n  username: app\n  password: placeholder\n";
     let message = load(
         &descriptor,
         &sources(base, Some("db:\n  password: hunter2\n"), None),
@@ -279,7 +279,7 @@ fn patch_applies_after_merge() {
     let message = load(
         &descriptor(),
         &sources(
-            "db: {username: app, password: x}\n",
+            "db: {address: {host: db, port: 5432}, username: app, password: x}\n",
             Some("db: {password: y}\n"),
             Some(patch),
         ),

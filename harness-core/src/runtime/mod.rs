@@ -18,15 +18,18 @@
 //! A start that fails (invalid configuration, unreachable database after the retries,
 //! port in use) prints one line, `error: …`, and exits 1. Logs go through `tracing`.
 
+mod errors;
 pub mod health;
 pub mod logs;
 mod runner;
+mod service;
+mod signals;
 mod wire;
 mod wiring;
 
-pub use runner::{
-    CLOSE_TIMEOUT, DEFAULT_GRACE_PERIOD, EXIT_FAILURE, EXIT_USAGE, Runner, load_config,
-};
+pub use errors::{ErrorChain, LoadError, RunError, panic_message};
+pub use runner::{DEFAULT_GRACE_PERIOD, EXIT_FAILURE, EXIT_USAGE, Runner, load_config};
+pub use service::CLOSE_TIMEOUT;
 pub use wire::{
     BoxError, CloseFuture, InputWire, OutputWire, Shutdown, ShutdownTrigger, WireError,
 };

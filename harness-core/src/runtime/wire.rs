@@ -7,6 +7,8 @@ use std::pin::Pin;
 
 use tokio::sync::watch;
 
+use super::errors::ErrorChain;
+
 /// Any error a wire reports.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -170,7 +172,7 @@ impl WireError {
 impl fmt::Display for WireError {
     /// The error and its sources on one line: `a: b: c`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_chain(f, &*self.source)
+        ErrorChain(&*self.source).fmt(f)
     }
 }
 
@@ -183,22 +185,11 @@ impl fmt::Debug for WireError {
     }
 }
 
-impl StdError for WireError {}
-
-/// Writes an error and its sources, skipping a source whose text its parent already shows.
-pub(crate) fn write_chain(f: &mut fmt::Formatter<'_>, error: &dyn StdError) -> fmt::Result {
-    let mut shown = error.to_string();
-    f.write_str(&shown)?;
-    let mut next = error.source();
-    while let Some(source) = next {
-        let text = source.to_string();
-        if !shown.contains(&text) {
-            write!(f, ": {text}")?;
-            shown = text;
-        }
-        next = source.source();
+impl StdError for WireError {
+    /// The wire's own error, for callers that look into it (`downcast_ref`).
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.source)
     }
-    Ok(())
 }
 
 /// Tells output wires that the service is shutting down. Cheap to clone.

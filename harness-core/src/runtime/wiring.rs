@@ -104,6 +104,7 @@ impl std::error::Error for StartError {}
 pub struct Inputs {
     retry: RetryPolicy,
     closers: Mutex<Vec<(usize, &'static str, CloseFuture)>>,
+    unconfigured: Mutex<Vec<&'static str>>,
 }
 
 impl Inputs {
@@ -111,6 +112,7 @@ impl Inputs {
         Inputs {
             retry,
             closers: Mutex::new(Vec::new()),
+            unconfigured: Mutex::new(Vec::new()),
         }
     }
 
@@ -189,6 +191,14 @@ impl Inputs {
         }
     }
 
+    /// The optional input wires the configuration leaves out, in field order.
+    pub(crate) fn unconfigured(&self) -> Vec<&'static str> {
+        self.unconfigured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Close futures of the connected wires, last input first.
     pub(crate) fn into_closers(self) -> Vec<(&'static str, CloseFuture)> {
         let mut closers = self.closers.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -234,6 +244,12 @@ impl<C: Sync> InputSlot<'_, C> {
                 .map(Some),
             None => {
                 tracing::info!(wire = self.name, "optional input wire not configured");
+                let mut unconfigured = self
+                    .inputs
+                    .unconfigured
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                unconfigured.push(self.name);
                 Ok(None)
             }
         }
