@@ -131,6 +131,8 @@ pub struct ScaleSpec {
     pub max_replicas: u32,
     /// Percent of the CPU request.
     pub cpu_utilization: u32,
+    /// Requests one replica serves at once (Knative's containerConcurrency); 0: no limit.
+    pub concurrency: u32,
 }
 
 impl ScaleSpec {
@@ -151,6 +153,7 @@ impl ScaleSpec {
             cpu_utilization: scale
                 .cpu_utilization
                 .unwrap_or(Self::DEFAULT_CPU_UTILIZATION),
+            concurrency: scale.concurrency.unwrap_or(0),
         }
     }
 }

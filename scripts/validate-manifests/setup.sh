@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the manifest validators the kube-gen tests run, under this directory:
 #   .venv/          kubernetes-validate (core kinds), from requirements.txt
-#   node_modules/   @kubernetes-models/istio and yaml (Istio kinds), from package-lock.json
+#   node_modules/   @kubernetes-models/{istio,gateway-api,keda,knative} and yaml (custom
+#                   resources), from package-lock.json
 #   .venv-checkov/  checkov (security scan), from requirements-checkov.txt
 # Idempotent and quick when nothing changed: each part is reinstalled only when its
 # pinned list differs from the one it was installed from.

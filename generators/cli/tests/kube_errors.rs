@@ -278,3 +278,90 @@ fn the_python_harness_command_line_with_its_runtime_word_is_accepted() {
         "{err}"
     );
 }
+
+#[test]
+fn scale_to_zero_of_a_service_with_callers_is_refused() {
+    // rand's web output is PUBLIC, and its scale option asks for zero replicas.
+    let err = fails(harness(&["kube-gen", "rand.proto", "rand.yaml", "v1"]), 1);
+    assert!(
+        err.starts_with(
+            "error: (harness.service).scale.min_replicas is 0, but output `web` is PUBLIC"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--target knative"), "{err}");
+}
+
+#[test]
+fn a_service_knative_cannot_serve_is_refused() {
+    let err = fails(
+        harness(&[
+            "kube-gen",
+            "spock.proto",
+            "spock.yaml",
+            "v1",
+            "--target",
+            "knative",
+        ]),
+        1,
+    );
+    assert!(err.starts_with("error: --target knative: "), "{err}");
+    let err = fails(
+        harness(&[
+            "kube-gen",
+            "rand.proto",
+            "rand.yaml",
+            "v1",
+            "--target",
+            "knative",
+            "--router",
+            "gateway-api",
+        ]),
+        1,
+    );
+    assert!(err.contains("--router gateway-api"), "{err}");
+}
+
+#[test]
+fn an_unknown_router_target_or_gateway_is_refused() {
+    let mut args = KIRK.to_vec();
+    args.extend(["--router", "nginx"]);
+    let err = fails(harness(&args), 2);
+    assert!(err.contains("istio, gateway-api"), "{err}");
+    let mut args = KIRK.to_vec();
+    args.extend(["--target", "lambda"]);
+    let err = fails(harness(&args), 2);
+    assert!(err.contains("deployment, knative"), "{err}");
+    let mut args = KIRK.to_vec();
+    args.extend(["--router", "gateway-api", "--gateway", "a/b/c"]);
+    let err = fails(harness(&args), 1);
+    assert!(err.starts_with("error: --gateway `a/b/c`"), "{err}");
+}
+
+#[test]
+fn a_password_in_config_is_a_warning_that_names_the_field_not_the_value() {
+    let text = fs::read_to_string(inputs_dir().join("scotty.yaml")).unwrap();
+    let dir = inputs_with(
+        "scotty.yaml",
+        &text.replacen(
+            "  username: postgres\n",
+            "  username: postgres\n  password: tr0ub4dor\n",
+            1,
+        ),
+    );
+    let output = harness_in(
+        dir.path(),
+        &["kube-gen", "scotty.proto", "scotty.yaml", "v2"],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("warning: scotty.yaml:6:13: db.password: a credential is written in the configuration file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--secret-merge") && !err.contains("tr0ub4dor"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("kind: Deployment"));
+}

@@ -1,7 +1,8 @@
 //! Every object kube-gen writes, checked against the upstream schemas in strict mode
-//! (unknown fields fail): core kinds with kubernetes-validate (PyPI), Istio kinds with
-//! the schemas of @kubernetes-models/istio (npm) plus a closed-object check of our own.
-//! Both live in scripts/validate-manifests/; its setup.sh installs them.
+//! (unknown fields fail): core kinds with kubernetes-validate (PyPI), custom resources
+//! (Istio, Gateway API, KEDA, Knative) with the schemas of the @kubernetes-models
+//! packages (npm) plus a closed-object check of our own. Both live in
+//! scripts/validate-manifests/; its setup.sh installs them.
 
 mod kube_common;
 
@@ -21,6 +22,9 @@ fn require_validators() -> PathBuf {
     let missing: Vec<&str> = [
         ".venv/bin/python",
         "node_modules/@kubernetes-models/istio/package.json",
+        "node_modules/@kubernetes-models/gateway-api/package.json",
+        "node_modules/@kubernetes-models/keda/package.json",
+        "node_modules/@kubernetes-models/knative/package.json",
         "node_modules/yaml/package.json",
     ]
     .into_iter()
@@ -44,13 +48,14 @@ fn core(files: &[PathBuf]) -> Output {
         .expect("validate_core.py runs")
 }
 
-fn istio(files: &[PathBuf]) -> Output {
+/// The custom resources' validator (Istio, Gateway API, KEDA, Knative).
+fn custom_resources(files: &[PathBuf]) -> Output {
     let dir = require_validators();
     Command::new("node")
-        .arg(dir.join("validate_istio.mjs"))
+        .arg(dir.join("validate_crds.mjs"))
         .args(files)
         .output()
-        .expect("node runs validate_istio.mjs")
+        .expect("node runs validate_crds.mjs")
 }
 
 fn text(output: &Output) -> String {
@@ -83,23 +88,44 @@ fn every_generated_object_passes_the_upstream_schemas_strictly() {
 
     let core = core(&files);
     assert!(core.status.success(), "core kinds:\n{}", text(&core));
-    let istio = istio(&files);
-    assert!(istio.status.success(), "Istio kinds:\n{}", text(&istio));
+    let crds = custom_resources(&files);
+    assert!(crds.status.success(), "custom resources:\n{}", text(&crds));
     assert_eq!(
-        valid_count(&core) + valid_count(&istio),
+        valid_count(&core) + valid_count(&crds),
         objects,
         "every object is validated by exactly one validator\n{}{}",
         text(&core),
-        text(&istio)
+        text(&crds)
     );
+    // Each kind the golden cases hold was validated: none slipped past as unknown.
+    let report = format!("{}{}", text(&core), text(&crds));
+    for kind in [
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ScaledObject",
+        "HTTPRoute",
+        "GRPCRoute",
+        "DomainMapping",
+        "Sidecar",
+    ] {
+        assert!(
+            report.contains(&format!(" {kind}/")),
+            "no {kind} validated:\n{report}"
+        );
+    }
 }
 
 /// A manifest from a golden case with one field renamed.
 fn misspelled(dir: &Path, from: &str, to: &str) -> PathBuf {
-    let case = CASES.iter().find(|c| c.name == "spock").unwrap();
+    misspelled_in("spock", dir, from, to)
+}
+
+/// The manifests of the golden case `name` with the first `from` renamed `to`.
+fn misspelled_in(name: &str, dir: &Path, from: &str, to: &str) -> PathBuf {
+    let case = CASES.iter().find(|c| c.name == name).unwrap();
     let yaml = kube_gen(case);
-    assert!(yaml.contains(from), "spock's manifests have {from:?}");
-    let path = dir.join(format!("{}.yaml", to.trim().trim_end_matches(':')));
+    assert!(yaml.contains(from), "{name}'s manifests have {from:?}");
+    let path = dir.join(format!("{name}-misspelled.yaml"));
     fs::write(&path, yaml.replacen(from, to, 1)).unwrap();
     path
 }
@@ -155,20 +181,24 @@ fn the_istio_validator_rejects_a_misspelled_field() {
             ),
         )
         .unwrap();
-        let output = istio(&[path]);
-        let report = text(&output);
-        assert!(!output.status.success(), "{to} passed:\n{report}");
-        let field = to
-            .trim()
-            .trim_start_matches("- ")
-            .split(':')
-            .next()
-            .unwrap();
-        assert!(
-            report.contains(&format!("{field}: unknown field")),
-            "{field} not named:\n{report}"
-        );
+        assert_unknown_field(&custom_resources(&[path]), to);
     }
+}
+
+/// The validator failed, naming as an unknown field the key of the renamed line `to`.
+fn assert_unknown_field(output: &Output, to: &str) {
+    let report = text(output);
+    assert!(!output.status.success(), "{to} passed:\n{report}");
+    let field = to
+        .trim()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(
+        report.contains(&format!("{field}: unknown field")),
+        "{field} not named:\n{report}"
+    );
 }
 
 #[test]
@@ -179,7 +209,67 @@ fn the_istio_validator_still_checks_types_and_enums() {
         "location: MESH_EXTERNAL",
         "location: MESH_EXTRNAL",
     );
-    let output = istio(&[file]);
+    let output = custom_resources(&[file]);
     assert!(!output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("allowedValues"), "{}", text(&output));
+}
+
+#[test]
+fn the_core_validator_rejects_a_misspelled_autoscaler_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        ("  maxReplicas: 6", "  maxReplica: 6"),
+        (
+            "        averageUtilization: 70",
+            "        averageUtilisation: 70",
+        ),
+        ("  maxUnavailable: 1", "  maxUnavailble: 1"),
+    ] {
+        let file = misspelled_in(
+            "chapel",
+            dir.path(),
+            &format!("\n{from}"),
+            &format!("\n{to}"),
+        );
+        let output = core(&[file]);
+        let report = text(&output);
+        assert!(!output.status.success(), "{to} passed:\n{report}");
+        let field = to.trim().split(':').next().unwrap();
+        assert!(report.contains(field), "{field} not named:\n{report}");
+    }
+}
+
+#[test]
+fn the_custom_resource_validator_rejects_misspelled_gateway_api_keda_and_knative_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    for (case, from, to) in [
+        ("chapel-gateway-api", "  parentRefs:", "  parentRef:"),
+        ("chapel-gateway-api", "  - backendRefs:", "  - backendRef:"),
+        ("chapel-gateway-api", "  hostnames:", "  hostname:"),
+        ("mccoy", "  minReplicaCount: 0", "  minReplicas: 0"),
+        ("mccoy", "  maxReplicaCount: 5", "  maxReplicaCnt: 5"),
+        (
+            "mccoy",
+            "    metricType: Utilization",
+            "    metrictype: Utilization",
+        ),
+        (
+            "rand-knative",
+            "      containerConcurrency: 50",
+            "      concurrency: 50",
+        ),
+        (
+            "rand-knative",
+            "          readOnlyRootFilesystem: true",
+            "          readOnlyRootFileSystem: true",
+        ),
+        (
+            "rand-knative",
+            "    apiVersion: serving.knative.dev/v1",
+            "    apiVersoin: serving.knative.dev/v1",
+        ),
+    ] {
+        let file = misspelled_in(case, dir.path(), &format!("\n{from}"), &format!("\n{to}"));
+        assert_unknown_field(&custom_resources(&[file]), to);
+    }
 }

@@ -21,6 +21,7 @@ mod secrets;
 mod yaml;
 
 pub use error::{ConfigError, Diagnostic, ErrorKind, Position};
+pub use redact::is_secret_field;
 
 use limits::MAX_FILE_BYTES;
 use secrets::{Origin, SecretPaths};

@@ -224,7 +224,8 @@ pub mod harness {
             #[prost(message, optional, tag = "2")]
             pub resources: ::core::option::Option<Resources>,
         }
-        /// How many replicas run, for `harness kube-gen`'s HorizontalPodAutoscaler.
+        /// How many replicas run, for `harness kube-gen`'s autoscaler (a HorizontalPodAutoscaler,
+        /// a KEDA ScaledObject from the consumer wires, or a Knative Service's scale bounds).
         #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
         pub struct Scale {
             /// Fewest replicas (unset: 1). 0 lets an event-driven service scale to zero, which
@@ -238,6 +239,10 @@ pub mod harness {
             /// (unset: 80).
             #[prost(uint32, optional, tag = "3")]
             pub cpu_utilization: ::core::option::Option<u32>,
+            /// Requests one replica serves at once, for `harness kube-gen --target knative`
+            /// (the Knative Service's containerConcurrency; unset or 0: no limit).
+            #[prost(uint32, optional, tag = "4")]
+            pub concurrency: ::core::option::Option<u32>,
         }
     }
     pub mod amqp {

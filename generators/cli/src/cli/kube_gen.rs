@@ -56,10 +56,13 @@ pub fn run(args: KubeGenArgs) -> ExitCode {
         }
     };
     let options = Options {
-        version: version.to_owned(),
         instance: args.instance,
         namespace: args.namespace,
         base_domain: args.base_domain,
+        router: args.router,
+        gateway: args.gateway,
+        target: args.target,
+        ..Options::new(version)
     };
     let manifests = match kube::generate(&checked.spec, &checked.config, &checked.sources, &options)
     {

@@ -93,6 +93,18 @@ struct KubeGenArgs {
     /// Serve PUBLIC outputs at NAME[-INSTANCE].DOMAIN through an Istio Gateway.
     #[arg(long, value_name = "DOMAIN")]
     base_domain: Option<String>,
+    /// What routes requests to the Services: Istio's Gateway and VirtualService, or
+    /// Gateway API routes (HTTPRoute, GRPCRoute).
+    #[arg(long, value_enum, default_value_t = crate::kube::Router::Istio)]
+    router: crate::kube::Router,
+    /// The Gateway (NS/NAME, or NAME in --namespace) that PUBLIC routes attach to with
+    /// --router gateway-api.
+    #[arg(long, value_name = "NS/NAME", default_value = crate::kube::DEFAULT_GATEWAY)]
+    gateway: String,
+    /// What runs the service: a Deployment with its Services and autoscaler, or a Knative
+    /// Service.
+    #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
+    target: crate::kube::Target,
 }
 
 #[derive(Debug, Args)]

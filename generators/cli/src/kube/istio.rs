@@ -23,22 +23,24 @@ pub const INGRESS_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
 /// The reserved gateway name of sidecar-to-sidecar traffic.
 pub const MESH_GATEWAY: &str = "mesh";
 
-/// An Istio custom resource: apiVersion and kind come from the spec's type.
+/// A custom resource (Istio's, and the Gateway API's, KEDA's and Knative's kinds):
+/// apiVersion and kind come from the spec's type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource<S> {
     pub metadata: ObjectMeta,
     pub spec: S,
 }
 
-/// The kind of an Istio spec.
+/// The kind of a custom resource's spec, and its API version (Istio's by default).
 pub trait Kind {
     const KIND: &'static str;
+    const API_VERSION: &'static str = API_VERSION;
 }
 
 impl<S: Kind + Serialize> Serialize for Resource<S> {
     fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
         let mut state = serializer.serialize_struct(S::KIND, 4)?;
-        state.serialize_field("apiVersion", API_VERSION)?;
+        state.serialize_field("apiVersion", S::API_VERSION)?;
         state.serialize_field("kind", S::KIND)?;
         state.serialize_field("metadata", &self.metadata)?;
         state.serialize_field("spec", &self.spec)?;

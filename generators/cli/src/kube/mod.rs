@@ -16,23 +16,41 @@
 //! ServiceEntry    NAME[-INSTANCE]-WIRE (each EXTERNAL input)
 //! Sidecar         NAME[-INSTANCE]
 //! ```
+//!
+//! With `(harness.service).scale`, an autoscaler follows the Services (see [`scale`]):
+//! a HorizontalPodAutoscaler, or a KEDA ScaledObject (and what it authenticates with)
+//! whose triggers come from the consumer wires, and a PodDisruptionBudget from two
+//! replicas up. [`Router::GatewayApi`] writes Gateway API routes in place of the Istio
+//! Gateway and VirtualService ([`gateway_api`]); [`Target::Knative`] a Knative Service in
+//! place of the Deployment and Services ([`knative`]).
 
 use harness_core::config::{Diagnostic, Sources};
 use harness_core::spec::{ConfigSpec, SocketError};
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use prost_reflect::DynamicMessage;
 
 pub mod config;
 pub mod context;
+pub mod credentials;
+pub mod cron;
 pub mod deployment;
+pub mod gateway_api;
 pub mod istio;
+pub mod keda;
+pub mod knative;
 pub mod names;
 pub mod render;
 pub mod resources;
+pub mod scale;
 pub mod service;
 
+pub use gateway_api::{GrpcRoute, HttpRoute};
 pub use istio::{Gateway, ServiceEntry, Sidecar, VirtualService};
+pub use keda::{ScaledObject, TriggerAuthentication};
+pub use knative::{DomainMapping, KnativeService};
 pub use render::RenderError;
 
 /// The deploy-time options of `harness kube-gen`.
@@ -46,7 +64,42 @@ pub struct Options {
     pub namespace: String,
     /// PUBLIC outputs are served at `NAME[-INSTANCE].DOMAIN` when set.
     pub base_domain: Option<String>,
+    /// What routes requests to the Services: Istio's objects or the Gateway API's.
+    pub router: Router,
+    /// `NS/NAME` or `NAME` (in `namespace`): the Gateway that PUBLIC routes attach to
+    /// with [`Router::GatewayApi`].
+    pub gateway: String,
+    /// What runs the service: a Deployment with its Services, or a Knative Service.
+    pub target: Target,
+    /// Whether another service calls this one synchronously, as the system graph knows
+    /// it; `None` (a single service) takes any INTERNAL or HEADLESS output for a caller. A
+    /// PUBLIC output always has callers (outside the cluster). Scaling to zero is refused
+    /// when there are callers.
+    pub synchronous_callers: Option<bool>,
 }
+
+/// `--router`: the objects that route requests to a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Router {
+    /// Istio Gateway and VirtualService, as the Python harness writes them.
+    #[default]
+    Istio,
+    /// Kubernetes Gateway API: an HTTPRoute or GRPCRoute per HTTP or gRPC output.
+    GatewayApi,
+}
+
+/// `--target`: what runs the service's pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Target {
+    /// A Deployment, its Services and, with a scale option, its autoscaler.
+    #[default]
+    Deployment,
+    /// A Knative Service (serving.knative.dev/v1), which scales on requests, to zero too.
+    Knative,
+}
+
+/// `--gateway` when not given: Istio's Gateway API ingress, as its documentation names it.
+pub const DEFAULT_GATEWAY: &str = "istio-ingress/gateway";
 
 impl Options {
     /// Options with the given version, the `default` namespace and nothing else.
@@ -56,6 +109,10 @@ impl Options {
             instance: None,
             namespace: "default".to_owned(),
             base_domain: None,
+            router: Router::default(),
+            gateway: DEFAULT_GATEWAY.to_owned(),
+            target: Target::default(),
+            synchronous_callers: None,
         }
     }
 }
@@ -99,6 +156,21 @@ pub enum KubeGenError {
         request: String,
         limit: String,
     },
+    #[error("(harness.service).scale.{field}: {reason}")]
+    Scale { field: &'static str, reason: String },
+    /// Scale to zero asked of a service that something calls synchronously.
+    #[error(
+        "(harness.service).scale.min_replicas is 0, but {callers}: a synchronous caller would wait for a cold start or fail; scale to zero is for services that only consume events (no INTERNAL, PUBLIC or HEADLESS output), or use --target knative, which holds requests while it starts a replica"
+    )]
+    ScaleToZeroWithCallers { callers: String },
+    /// Scale to zero asked, but no event source would start a replica again.
+    #[error(
+        "(harness.service).scale.min_replicas is 0, but nothing would start a replica again: {reason}"
+    )]
+    ScaleToZeroWithoutTrigger { reason: String },
+    /// A combination of options or of service and target that cannot be generated.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("{0}")]
     Socket(SocketError),
     /// A host that the input's reach cannot use, located in the file that set it.
@@ -117,6 +189,38 @@ pub enum Object {
     VirtualService(VirtualService),
     ServiceEntry(ServiceEntry),
     Sidecar(Sidecar),
+    HorizontalPodAutoscaler(Box<HorizontalPodAutoscaler>),
+    PodDisruptionBudget(Box<PodDisruptionBudget>),
+    ScaledObject(Box<ScaledObject>),
+    TriggerAuthentication(TriggerAuthentication),
+    HttpRoute(HttpRoute),
+    GrpcRoute(GrpcRoute),
+    KnativeService(Box<KnativeService>),
+    DomainMapping(DomainMapping),
+}
+
+/// Calls `$body` with the object inside any variant bound to `$o`.
+macro_rules! each_object {
+    ($object:expr, $o:ident => $body:expr) => {
+        match $object {
+            Object::ConfigMap($o) => $body,
+            Object::Secret($o) => $body,
+            Object::Deployment($o) => $body,
+            Object::Service($o) => $body,
+            Object::Gateway($o) => $body,
+            Object::VirtualService($o) => $body,
+            Object::ServiceEntry($o) => $body,
+            Object::Sidecar($o) => $body,
+            Object::HorizontalPodAutoscaler($o) => $body,
+            Object::PodDisruptionBudget($o) => $body,
+            Object::ScaledObject($o) => $body,
+            Object::TriggerAuthentication($o) => $body,
+            Object::HttpRoute($o) => $body,
+            Object::GrpcRoute($o) => $body,
+            Object::KnativeService($o) => $body,
+            Object::DomainMapping($o) => $body,
+        }
+    };
 }
 
 impl Object {
@@ -130,34 +234,24 @@ impl Object {
             Object::VirtualService(_) => "VirtualService",
             Object::ServiceEntry(_) => "ServiceEntry",
             Object::Sidecar(_) => "Sidecar",
+            Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::ScaledObject(_) => "ScaledObject",
+            Object::TriggerAuthentication(_) => "TriggerAuthentication",
+            Object::HttpRoute(_) => "HTTPRoute",
+            Object::GrpcRoute(_) => "GRPCRoute",
+            Object::KnativeService(_) => "Service",
+            Object::DomainMapping(_) => "DomainMapping",
         }
     }
 
     pub fn name(&self) -> &str {
-        let metadata = match self {
-            Object::ConfigMap(o) => &o.metadata,
-            Object::Secret(o) => &o.metadata,
-            Object::Deployment(o) => &o.metadata,
-            Object::Service(o) => &o.metadata,
-            Object::Gateway(o) => &o.metadata,
-            Object::VirtualService(o) => &o.metadata,
-            Object::ServiceEntry(o) => &o.metadata,
-            Object::Sidecar(o) => &o.metadata,
-        };
+        let metadata = each_object!(self, o => &o.metadata);
         metadata.name.as_deref().unwrap_or_default()
     }
 
     fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
-        match self {
-            Object::ConfigMap(o) => render::to_value(o),
-            Object::Secret(o) => render::to_value(o),
-            Object::Deployment(o) => render::to_value(o),
-            Object::Service(o) => render::to_value(o),
-            Object::Gateway(o) => render::to_value(o),
-            Object::VirtualService(o) => render::to_value(o),
-            Object::ServiceEntry(o) => render::to_value(o),
-            Object::Sidecar(o) => render::to_value(o),
-        }
+        each_object!(self, o => render::to_value(o))
     }
 }
 
@@ -186,27 +280,60 @@ pub fn generate(
     options: &Options,
 ) -> Result<Manifests, KubeGenError> {
     let ctx = context::Context::new(spec, config, sources, options)?;
+    let mut warnings = ctx.warnings.clone();
+    warnings.extend(credentials::in_config(spec, sources));
+    let scaling = scale::plan(&ctx, config, options)?;
     let mut objects = vec![Object::ConfigMap(config::config_map(&ctx))];
     objects.extend(config::secrets(&ctx).into_iter().map(Object::Secret));
-    objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx)?)));
-    objects.extend(
-        service::services(&ctx)?
-            .into_iter()
-            .map(|s| Object::Service(Box::new(s))),
-    );
-    objects.extend(istio::gateway(&ctx).map(Object::Gateway));
-    objects.extend(istio::virtual_service(&ctx).map(Object::VirtualService));
+    match options.target {
+        Target::Deployment => {
+            objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx)?)));
+            objects.extend(
+                service::services(&ctx)?
+                    .into_iter()
+                    .map(|s| Object::Service(Box::new(s))),
+            );
+            if let Some(scaling) = &scaling {
+                objects.extend(scale::objects(&ctx, scaling));
+            }
+            objects.extend(routes(&ctx, options, &mut warnings)?);
+        }
+        Target::Knative => objects.extend(knative::objects(
+            &ctx,
+            scaling.as_ref(),
+            options,
+            &mut warnings,
+        )?),
+    }
     objects.extend(
         istio::service_entries(&ctx)
             .into_iter()
             .map(Object::ServiceEntry),
     );
     objects.push(Object::Sidecar(istio::sidecar(&ctx)));
-    Ok(Manifests {
-        objects,
-        warnings: ctx.warnings,
+    if let Some(scaling) = scaling {
+        warnings.extend(scaling.notes);
+    }
+    Ok(Manifests { objects, warnings })
+}
+
+/// The objects that route requests to a Deployment's Services, by `--router`.
+fn routes(
+    ctx: &context::Context<'_>,
+    options: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Object>, KubeGenError> {
+    Ok(match options.router {
+        Router::Istio => istio::gateway(ctx)
+            .map(Object::Gateway)
+            .into_iter()
+            .chain(istio::virtual_service(ctx).map(Object::VirtualService))
+            .collect(),
+        Router::GatewayApi => gateway_api::routes(ctx, &options.gateway, warnings)?,
     })
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scale;

@@ -8,9 +8,14 @@ use serde_json::Value;
 
 use super::*;
 
-const INPUTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/inputs");
+pub(super) const INPUTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/inputs");
 
-fn check(proto: &str, config: &str, merge: Option<&str>, patch: Option<&str>) -> Checked {
+pub(super) fn check(
+    proto: &str,
+    config: &str,
+    merge: Option<&str>,
+    patch: Option<&str>,
+) -> Checked {
     let dir = Path::new(INPUTS);
     let merge = merge.map(|m| dir.join(m));
     let patch = patch.map(|p| dir.join(p));
@@ -24,12 +29,25 @@ fn check(proto: &str, config: &str, merge: Option<&str>, patch: Option<&str>) ->
     .unwrap_or_else(|err| panic!("{proto} {config}: {err}"))
 }
 
-fn generate_for(checked: &Checked, options: &Options) -> Result<Manifests, KubeGenError> {
+pub(super) fn generate_for(
+    checked: &Checked,
+    options: &Options,
+) -> Result<Manifests, KubeGenError> {
     generate(&checked.spec, &checked.config, &checked.sources, options)
 }
 
 /// A service proto in a scratch directory, with `fields` inside `Configuration`.
-fn scratch_service(options: &str, fields: &str, yaml: &str) -> Checked {
+pub(super) fn scratch_service(options: &str, fields: &str, yaml: &str) -> Checked {
+    scratch_service_with(options, fields, yaml, None)
+}
+
+/// [`scratch_service`] with a merge file.
+pub(super) fn scratch_service_with(
+    options: &str,
+    fields: &str,
+    yaml: &str,
+    merge: Option<&str>,
+) -> Checked {
     let dir = tempfile::tempdir().unwrap();
     let proto = format!(
         r#"syntax = "proto3";
@@ -40,6 +58,10 @@ import "harness/net.proto";
 import "harness/http.proto";
 import "harness/grpc.proto";
 import "harness/logging.proto";
+import "harness/nats.proto";
+import "harness/schedule.proto";
+import "harness/redis.proto";
+import "harness/metrics.proto";
 message Configuration {{
 {options}
 {fields}
@@ -48,20 +70,24 @@ message Configuration {{
     );
     fs::write(dir.path().join("s.proto"), proto).unwrap();
     fs::write(dir.path().join("s.yaml"), yaml).unwrap();
+    if let Some(merge) = merge {
+        fs::write(dir.path().join("m.yaml"), merge).unwrap();
+    }
+    let merge = merge.map(|_| dir.path().join("m.yaml"));
     check_files(
         &dir.path().join("s.proto"),
         &[],
         &dir.path().join("s.yaml"),
-        None,
+        merge.as_deref(),
         None,
     )
     .unwrap_or_else(|err| panic!("{err}"))
 }
 
-const NAMED: &str = r#"option (harness.service).name = "web";
+pub(super) const NAMED: &str = r#"option (harness.service).name = "web";
 option (harness.service).container.repository = "registry.acme.dev/web";"#;
 
-fn kinds(manifests: &Manifests) -> Vec<(&'static str, String)> {
+pub(super) fn kinds(manifests: &Manifests) -> Vec<(&'static str, String)> {
     manifests
         .objects
         .iter()
@@ -69,7 +95,7 @@ fn kinds(manifests: &Manifests) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn documents(yaml: &str) -> Vec<Value> {
+pub(super) fn documents(yaml: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(yaml).expect("the output parses as YAML")
 }
 
@@ -380,7 +406,7 @@ fn sidecar_egress_by_reach() {
     );
 }
 
-fn error_of(checked: &Checked, options: &Options) -> String {
+pub(super) fn error_of(checked: &Checked, options: &Options) -> String {
     generate_for(checked, options).unwrap_err().to_string()
 }
 

@@ -11,7 +11,8 @@ pub struct Case {
 }
 
 /// kirk and scotty with and without instance, namespace, base domain, merge and patch
-/// secrets, and spock, which has every kind of wire kube-gen treats differently.
+/// secrets, spock, which has every kind of wire kube-gen treats differently, and the
+/// autoscaled and serverless cases.
 pub const CASES: &[Case] = &[
     Case {
         name: "kirk",
@@ -71,6 +72,65 @@ pub const CASES: &[Case] = &[
             "acme.dev",
             "--secret-merge",
             "spock-merge.yaml",
+        ],
+    },
+    // Autoscaling and the serverless targets: chapel scales on CPU (HPA, PDB) and is
+    // routed by the Gateway API; mccoy, a worker, scales from zero with KEDA on its
+    // stream and its cron jobs; rand and scotty run on Knative.
+    Case {
+        name: "chapel",
+        args: &[
+            "chapel.proto",
+            "chapel.yaml",
+            "v1",
+            "--namespace",
+            "medical",
+        ],
+    },
+    Case {
+        name: "chapel-gateway-api",
+        args: &[
+            "chapel.proto",
+            "chapel.yaml",
+            "v1",
+            "--namespace",
+            "medical",
+            "--base-domain",
+            "acme.dev",
+            "--router",
+            "gateway-api",
+            "--gateway",
+            "infra/edge",
+        ],
+    },
+    Case {
+        name: "mccoy",
+        args: &["mccoy.proto", "mccoy.yaml", "v1", "--namespace", "medical"],
+    },
+    Case {
+        name: "rand-knative",
+        args: &[
+            "rand.proto",
+            "rand.yaml",
+            "v1",
+            "--namespace",
+            "bridge",
+            "--base-domain",
+            "acme.dev",
+            "--target",
+            "knative",
+        ],
+    },
+    Case {
+        name: "scotty-knative",
+        args: &[
+            "scotty.proto",
+            "scotty.yaml",
+            "v2",
+            "--namespace",
+            "engineering",
+            "--target",
+            "knative",
         ],
     },
 ];

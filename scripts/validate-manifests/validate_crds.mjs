@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Validate the Istio objects of YAML streams against Istio's own CRD schemas, strictly.
+// Validate the custom resources of YAML streams (Istio, Gateway API, KEDA and Knative
+// kinds) against their projects' own schemas, strictly.
 //
-// The schemas are those @kubernetes-models/istio compiles from Istio's CRDs (its
-// package.json names the Istio release). Its validators check types, enums and
-// required fields, but like the CRDs they let unknown fields through, which is how a
-// misspelled field gets silently dropped by the API server. So this script adds the
-// strict check: every object schema is closed unless it is a map or says
-// `x-kubernetes-preserve-unknown-fields`.
+// The schemas are those the @kubernetes-models packages compile (package.json pins
+// them; each package's package.json names the release it was generated from): Istio's
+// from its CRDs, the Gateway API's, KEDA's and Knative's from their Go API types. Their
+// validators check types, enums and required fields, but like the CRDs they let unknown
+// fields through, which is how a misspelled field gets silently dropped by the API
+// server. So this script adds the strict check: every object schema is closed unless it
+// is a map or says `x-kubernetes-preserve-unknown-fields`.
 //
 // The compiled validators hold no schema to read that from, so the check watches
 // them work instead: each object of the manifest is wrapped in a Proxy that records
@@ -17,10 +19,11 @@
 // like an object with no properties, and so be treated as closed: stricter than the
 // rule, and harness writes no such field.
 //
-// Other objects (core Kubernetes kinds) are left to validate_core.py.
+// Other objects (core Kubernetes kinds) are left to validate_core.py, which skips the
+// API groups listed in PACKAGES below.
 //
-// Usage: node validate_istio.mjs FILE...  Exit status 0 when every object is valid.
-// The last line is `istio: N valid, M invalid, S left to the core validator`.
+// Usage: node validate_crds.mjs FILE...  Exit status 0 when every object is valid.
+// The last line is `crds: N valid, M invalid, S left to the core validator`.
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -29,26 +32,37 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseAllDocuments } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const schemaDir = join(here, "node_modules/@kubernetes-models/istio/_schemas");
 
-function isIstio(apiVersion) {
+// Each package of schemas and the API groups it holds; keep in step with
+// CUSTOM_GROUPS in validate_core.py.
+const PACKAGES = [
+  { name: "istio", holds: (group) => group === "istio.io" || group.endsWith(".istio.io") },
+  { name: "gateway-api", holds: (group) => group === "gateway.networking.k8s.io" },
+  { name: "keda", holds: (group) => group === "keda.sh" || group.endsWith(".keda.sh") },
+  { name: "knative", holds: (group) => group === "knative.dev" || group.endsWith(".knative.dev") },
+];
+
+function packageOf(apiVersion) {
   const group = String(apiVersion ?? "").split("/")[0];
-  return group === "istio.io" || group.endsWith(".istio.io");
+  return PACKAGES.find((p) => p.holds(group));
 }
 
-// networking.istio.io/v1 + Sidecar -> NetworkingIstioIoV1Sidecar, the module's name.
-function schemaModule(apiVersion, kind) {
-  const [group, version] = String(apiVersion).split("/");
-  const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
-  const name = group.split(".").map(capital).join("") + capital(version ?? "") + kind;
-  return join(schemaDir, `${name}.js`);
+// The schema module of a kind: the one its model module (PACKAGE/GROUP/VERSION/KIND.js)
+// imports its validator from, so no package's naming of schema modules is assumed.
+function schemaModule(pkg, apiVersion, kind) {
+  const root = join(here, "node_modules/@kubernetes-models", pkg.name);
+  const model = join(root, ...String(apiVersion).split("/"), `${kind}.js`);
+  if (!existsSync(model)) return null;
+  const imported = readFileSync(model, "utf8").match(/from\s*"(\.\.\/)+(_schemas\/[A-Za-z0-9]+\.js)"/);
+  return imported ? join(root, imported[2]) : null;
 }
 
 const validators = new Map();
-async function validatorFor(apiVersion, kind) {
-  const path = schemaModule(apiVersion, kind);
+async function validatorFor(pkg, apiVersion, kind) {
+  const path = schemaModule(pkg, apiVersion, kind);
+  if (path === null) return null;
   if (!validators.has(path)) {
-    validators.set(path, existsSync(path) ? (await import(pathToFileURL(path).href)).validate : null);
+    validators.set(path, (await import(pathToFileURL(path).href)).validate);
   }
   return validators.get(path);
 }
@@ -122,11 +136,12 @@ async function main(paths) {
       const object = document.toJS();
       if (object === null || object === undefined) continue;
       const what = `${path} ${object.kind}/${object.metadata?.name}`;
-      if (!isIstio(object.apiVersion)) {
+      const pkg = packageOf(object.apiVersion);
+      if (pkg === undefined) {
         skipped += 1;
         continue;
       }
-      const validate = await validatorFor(object.apiVersion, object.kind);
+      const validate = await validatorFor(pkg, object.apiVersion, object.kind);
       const found = validate
         ? problems(validate, object)
         : [`no schema for ${object.kind} in ${object.apiVersion}`];
@@ -139,14 +154,14 @@ async function main(paths) {
       }
     }
   }
-  console.log(`istio: ${valid} valid, ${invalid} invalid, ${skipped} left to the core validator`);
+  console.log(`crds: ${valid} valid, ${invalid} invalid, ${skipped} left to the core validator`);
   return invalid > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const paths = process.argv.slice(2);
   if (paths.length === 0) {
-    console.error("usage: node validate_istio.mjs FILE...");
+    console.error("usage: node validate_crds.mjs FILE...");
     process.exit(2);
   }
   process.exitCode = await main(paths);
