@@ -103,6 +103,7 @@ fn every_generated_object_passes_the_upstream_schemas_strictly() {
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
         "ScaledObject",
+        "TriggerAuthentication",
         "HTTPRoute",
         "GRPCRoute",
         "DomainMapping",
@@ -248,6 +249,8 @@ fn the_custom_resource_validator_rejects_misspelled_gateway_api_keda_and_knative
         ("chapel-gateway-api", "  hostnames:", "  hostname:"),
         ("mccoy", "  minReplicaCount: 0", "  minReplicas: 0"),
         ("mccoy", "  maxReplicaCount: 5", "  maxReplicaCnt: 5"),
+        ("riley", "    authenticationRef:", "    authRef:"),
+        ("riley", "  secretTargetRef:", "  secretTargetRefs:"),
         (
             "mccoy",
             "    metricType: Utilization",

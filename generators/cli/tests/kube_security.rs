@@ -23,7 +23,7 @@ const EXPLAINED: &[&str] = &[
 ];
 
 /// The golden cases whose service exposes no HTTP or gRPC output (so has no probes).
-const WITHOUT_PROBES: &[&str] = &["mccoy"];
+const WITHOUT_PROBES: &[&str] = &["mccoy", "riley"];
 
 fn checkov() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,10 @@
 //! - Event triggers come from the wires' own configuration: a `nats::Subscriber` reading a
 //!   JetStream durable consumer gives a `nats-jetstream` trigger (its stream, its consumer,
 //!   a lag of `max_concurrency` messages per replica, the monitoring endpoint of its
-//!   connection's server); when the service may scale to zero, each cron job of a
+//!   connection's server); an `amqp::Consumer` a `rabbitmq` trigger on its queue's length
+//!   (`prefetch`, else `max_concurrency`, messages per replica), which reads the broker's
+//!   URL, credentials included, through a TriggerAuthentication from a Secret kube-gen
+//!   writes (`FULL-keda-HASH8`), never inline; when the service may scale to zero, each cron job of a
 //!   `schedule::Scheduler` gives `cron` triggers around its runs ([`super::cron`]).
 //! - With event triggers, a KEDA ScaledObject holds them and a `cpu` trigger at the
 //!   option's CPU target; without, a HorizontalPodAutoscaler scales on CPU alone.
@@ -19,14 +22,17 @@
 use std::collections::BTreeMap;
 
 use harness_core::contract::DEFAULT_MAX_CONCURRENCY;
+use harness_core::proto::harness::amqp::{Consumer as AmqpConsumer, Publisher as AmqpPublisher};
 use harness_core::proto::harness::nats::Subscriber;
 use harness_core::proto::harness::schedule::{Scheduler, job};
 use harness_core::socket::SocketAddress;
 use harness_core::spec::{Expose, Reach, ScaleSpec};
+use k8s_openapi::ByteString;
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
     MetricTarget, ResourceMetricSource,
 };
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -35,8 +41,11 @@ use prost_reflect::DynamicMessage;
 use super::context::{Context, Wire};
 use super::cron;
 use super::istio::Resource;
-use super::keda::{ScaleTarget, ScaledObjectSpec, Trigger};
-use super::names::{ServiceHost, wire_slug};
+use super::keda::{
+    AuthenticationRef, ScaleTarget, ScaledObjectSpec, SecretTargetRef, Trigger,
+    TriggerAuthenticationSpec,
+};
+use super::names::{ServiceHost, content_hash, wire_slug};
 use super::{KubeGenError, Object, Options, Target};
 
 /// The configuration message of a NATS subscriber wire.
@@ -45,6 +54,10 @@ pub const NATS_SUBSCRIBER: &str = "harness.nats.Subscriber";
 pub const NATS_CONNECTIONS: [&str; 2] = ["harness.nats.Publisher", "harness.nats.Connection"];
 /// The configuration message of the scheduler wire.
 pub const SCHEDULER: &str = "harness.schedule.Scheduler";
+/// The configuration message of a RabbitMQ consumer wire.
+pub const AMQP_CONSUMER: &str = "harness.amqp.Consumer";
+/// The configuration message of the RabbitMQ connection a consumer shares.
+pub const AMQP_CONNECTION: &str = "harness.amqp.Publisher";
 /// The NATS server's monitoring port (its `http_port`), which KEDA's scaler reads.
 pub const NATS_MONITORING_PORT: u16 = 8222;
 /// The NATS account of a server without accounts.
@@ -60,6 +73,9 @@ pub struct Scaling {
     pub spec: ScaleSpec,
     /// The consumer wires' triggers, in field order; none: an HPA on CPU.
     pub triggers: Vec<Trigger>,
+    /// What the triggers read from the KEDA Secret, by key (a broker's URL with its
+    /// credentials); the TriggerAuthentication of each is named after its trigger.
+    pub secret_values: BTreeMap<String, String>,
     /// For stderr: a consumer wire that could have given a trigger and did not, and why.
     pub notes: Vec<String>,
 }
@@ -90,6 +106,7 @@ pub fn plan(
         return Ok(Some(Scaling {
             spec,
             triggers: Vec::new(),
+            secret_values: BTreeMap::new(),
             notes: Vec::new(),
         }));
     }
@@ -97,10 +114,15 @@ pub fn plan(
         return Err(KubeGenError::ScaleToZeroWithCallers { callers });
     }
     let mut triggers = Vec::new();
+    let mut secret_values = BTreeMap::new();
     let mut missing = Vec::new();
     for wire in consumers_of(ctx) {
         let found = match wire.spec.config_type.as_str() {
             NATS_SUBSCRIBER => nats_trigger(ctx, wire, config).map(|t| vec![t]),
+            AMQP_CONSUMER => rabbitmq_trigger(ctx, wire, config).map(|(trigger, host)| {
+                secret_values.insert(host_key(&wire.slug), host);
+                vec![trigger]
+            }),
             // A cron window only matters when no replica runs between the jobs.
             _ if !to_zero => continue,
             _ => cron_triggers(wire, config),
@@ -113,7 +135,7 @@ pub fn plan(
     if to_zero {
         let reason = match missing.as_slice() {
             [] if triggers.is_empty() => Some(
-                "the service has no consumer wire KEDA can watch (a nats::Subscriber of a JetStream consumer, or a schedule::Scheduler of cron jobs)"
+                "the service has no consumer wire KEDA can watch (a nats::Subscriber of a JetStream consumer, an amqp::Consumer, or a schedule::Scheduler of cron jobs)"
                     .to_owned(),
             ),
             [] => None,
@@ -142,6 +164,7 @@ pub fn plan(
     Ok(Some(Scaling {
         spec,
         triggers,
+        secret_values,
         notes,
     }))
 }
@@ -155,6 +178,24 @@ pub fn objects(ctx: &Context<'_>, scaling: &Scaling) -> Vec<Object> {
             &scaling.spec,
         ))));
     } else {
+        if let Some(secret) = keda_secret(ctx, &scaling.secret_values) {
+            let secret_name = secret.metadata.name.clone().unwrap_or_default();
+            objects.push(Object::Secret(secret));
+            for trigger in &scaling.triggers {
+                if let Some(auth) = &trigger.authentication_ref {
+                    objects.push(Object::TriggerAuthentication(Resource {
+                        metadata: ctx.metadata(auth.name.clone()),
+                        spec: TriggerAuthenticationSpec {
+                            secret_target_ref: vec![SecretTargetRef {
+                                parameter: "host".to_owned(),
+                                name: secret_name.clone(),
+                                key: host_key(&trigger.name),
+                            }],
+                        },
+                    }));
+                }
+            }
+        }
         objects.push(Object::ScaledObject(Box::new(scaled_object(ctx, scaling))));
     }
     if scaling.spec.min_replicas >= 2 {
@@ -228,7 +269,8 @@ fn synchronous_callers(ctx: &Context<'_>, options: &Options) -> Option<String> {
 /// The configured outputs that consume events, in field order.
 pub fn consumers_of<'c, 'a>(ctx: &'c Context<'a>) -> impl Iterator<Item = &'c Wire<'a>> {
     ctx.outputs.iter().filter(|w| {
-        w.configured && [NATS_SUBSCRIBER, SCHEDULER].contains(&w.spec.config_type.as_str())
+        w.configured
+            && [NATS_SUBSCRIBER, AMQP_CONSUMER, SCHEDULER].contains(&w.spec.config_type.as_str())
     })
 }
 
@@ -270,48 +312,141 @@ fn nats_trigger(
 /// `HOST:8222` of the server of the service's one NATS connection, as KEDA's operator (in
 /// its own namespace) reaches it.
 fn nats_monitoring_endpoint(ctx: &Context<'_>) -> Result<String, String> {
+    let connection = only_connection(ctx, &NATS_CONNECTIONS, "NATS")?;
+    Ok(SocketAddress {
+        host: keda_host(ctx, connection)?,
+        port: NATS_MONITORING_PORT,
+    }
+    .authority())
+}
+
+/// The service's one configured input of the `types`, which a consumer of `broker` shares.
+fn only_connection<'c, 'a>(
+    ctx: &'c Context<'a>,
+    types: &[&str],
+    broker: &str,
+) -> Result<&'c Wire<'a>, String> {
     let connections: Vec<&Wire<'_>> = ctx
         .inputs
         .iter()
-        .filter(|w| w.configured && NATS_CONNECTIONS.contains(&w.spec.config_type.as_str()))
+        .filter(|w| w.configured && types.contains(&w.spec.config_type.as_str()))
         .collect();
-    let connection = match connections.as_slice() {
-        [one] => one,
-        [] => return Err("the service has no NATS connection input".to_owned()),
+    match connections.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!("the service has no {broker} connection input")),
         many => {
             let names: Vec<String> = many.iter().map(|w| format!("`{}`", w.spec.name)).collect();
-            return Err(format!(
-                "the service has {} NATS connections ({}), and kube-gen cannot tell which one it reads",
+            Err(format!(
+                "the service has {} {broker} connections ({}), and kube-gen cannot tell which one it reads",
                 many.len(),
                 names.join(", ")
-            ));
+            ))
         }
-    };
+    }
+}
+
+/// The host of a connection's server as KEDA's operator, in a namespace of its own,
+/// reaches it: a Service by its full name.
+fn keda_host(ctx: &Context<'_>, connection: &Wire<'_>) -> Result<String, String> {
     let Some((_, address)) = &connection.socket else {
         return Err(format!(
             "its connection `{}` has no server address",
             connection.spec.name
         ));
     };
-    let host = match connection.reach() {
+    match connection.reach() {
+        // Context::new made sure the host names a Service.
         Some(Reach::Namespace | Reach::Cluster) => {
-            // Context::new made sure the host names a Service.
-            ServiceHost::parse(&address.host, &ctx.namespace)
-                .map_or_else(|| address.host.clone(), |service| service.fqdn())
+            Ok(ServiceHost::parse(&address.host, &ctx.namespace)
+                .map_or_else(|| address.host.clone(), |service| service.fqdn()))
         }
-        Some(Reach::External) => address.host.clone(),
-        _ => {
-            return Err(format!(
-                "its connection `{}` is LOCALHOST, which KEDA's operator, in a pod of its own, cannot reach",
-                connection.spec.name
-            ));
-        }
-    };
-    Ok(SocketAddress {
-        host,
-        port: NATS_MONITORING_PORT,
+        Some(Reach::External) => Ok(address.host.clone()),
+        _ => Err(format!(
+            "its connection `{}` is LOCALHOST, which KEDA's operator, in a pod of its own, cannot reach",
+            connection.spec.name
+        )),
     }
-    .authority())
+}
+
+/// A `rabbitmq` trigger on the consumer's queue, and the broker's URL (with the
+/// connection's credentials, as the wire uses them) for the KEDA Secret.
+fn rabbitmq_trigger(
+    ctx: &Context<'_>,
+    wire: &Wire<'_>,
+    config: &DynamicMessage,
+) -> Result<(Trigger, String), Missing> {
+    let missing = |reason: String, expected: bool| Missing {
+        wire: wire.spec.name.clone(),
+        reason,
+        expected,
+    };
+    let consumer: AmqpConsumer = read(wire, config).map_err(|r| missing(r, false))?;
+    let connection =
+        only_connection(ctx, &[AMQP_CONNECTION], "RabbitMQ").map_err(|r| missing(r, true))?;
+    let publisher: AmqpPublisher = read(connection, config).map_err(|r| missing(r, true))?;
+    let host = keda_host(ctx, connection).map_err(|r| missing(r, true))?;
+    let mut url = url::Url::parse(&publisher.url).map_err(|_| {
+        missing(
+            format!("its connection `{}` has no AMQP URL", connection.spec.name),
+            true,
+        )
+    })?;
+    let with_host = url.set_host(Some(&host)).is_ok();
+    let with_user = publisher.username.is_empty() || url.set_username(&publisher.username).is_ok();
+    let with_password =
+        publisher.password.is_empty() || url.set_password(Some(&publisher.password)).is_ok();
+    if !(with_host && with_user && with_password) {
+        return Err(missing(
+            format!(
+                "the URL of its connection `{}` cannot take a host and credentials",
+                connection.spec.name
+            ),
+            true,
+        ));
+    }
+    let per_replica = [consumer.prefetch, consumer.max_concurrency]
+        .into_iter()
+        .find(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_CONCURRENCY);
+    let mut trigger = Trigger::new(
+        "rabbitmq",
+        wire.slug.clone(),
+        &[
+            ("protocol", "amqp".to_owned()),
+            ("queueName", consumer.queue),
+            ("mode", "QueueLength".to_owned()),
+            ("value", per_replica.to_string()),
+        ],
+    );
+    trigger.authentication_ref = Some(AuthenticationRef {
+        name: ctx.object_name(&[&wire.slug]),
+    });
+    Ok((trigger, url.to_string()))
+}
+
+/// The key of a trigger's broker URL in the KEDA Secret.
+fn host_key(trigger: &str) -> String {
+    format!("{trigger}-host")
+}
+
+/// `FULL-keda-HASH8`: what the triggers read through their TriggerAuthentications.
+fn keda_secret(ctx: &Context<'_>, values: &BTreeMap<String, String>) -> Option<Secret> {
+    if values.is_empty() {
+        return None;
+    }
+    let hashed: String = values.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    Some(Secret {
+        metadata: ctx.metadata(ctx.object_name(&["keda", &content_hash(&hashed)])),
+        type_: Some("Opaque".to_owned()),
+        data: Some(
+            values
+                .iter()
+                .map(|(k, v)| (k.clone(), ByteString(v.as_bytes().to_vec())))
+                .collect(),
+        ),
+        immutable: Some(true),
+        ..Default::default()
+    })
 }
 
 /// The cron triggers of every enabled job of a scheduler, by job name.

@@ -576,3 +576,82 @@ fn credentials_in_config_are_warned_without_their_value() {
     let manifests = generate_for(&quiet, &Options::new("v1")).unwrap();
     assert!(manifests.warnings.is_empty(), "{:?}", manifests.warnings);
 }
+
+/// riley (a RabbitMQ consumer) with `yaml` for its configuration and its merge secret.
+fn riley(yaml: &str) -> Checked {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = std::path::Path::new(super::tests::INPUTS);
+    for file in ["riley.proto", "riley-merge.yaml"] {
+        std::fs::copy(inputs.join(file), dir.path().join(file)).unwrap();
+    }
+    std::fs::write(dir.path().join("riley.yaml"), yaml).unwrap();
+    harness_core::check::check_files(
+        &dir.path().join("riley.proto"),
+        &[],
+        &dir.path().join("riley.yaml"),
+        Some(&dir.path().join("riley-merge.yaml")),
+        None,
+    )
+    .unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[test]
+fn the_rabbitmq_trigger_reads_the_broker_through_a_secret() {
+    let checked = check("riley.proto", "riley.yaml", Some("riley-merge.yaml"), None);
+    let options = Options {
+        namespace: "engineering".into(),
+        ..Options::new("v1")
+    };
+    let manifests = generate_for(&checked, &options).unwrap();
+    let trigger = &scaled_object(&manifests).spec.triggers[0];
+    assert_eq!(trigger.type_, "rabbitmq");
+    assert_eq!(trigger.metadata["queueName"], "orders");
+    assert_eq!(trigger.metadata["mode"], "QueueLength");
+    // The broker sends `prefetch` messages ahead to a replica: that many per replica.
+    assert_eq!(trigger.metadata["value"], "20");
+    assert!(
+        !trigger.metadata.contains_key("host"),
+        "{:?}",
+        trigger.metadata
+    );
+    let auth_name = &trigger.authentication_ref.as_ref().unwrap().name;
+    let Some(Object::TriggerAuthentication(auth)) =
+        manifests.objects.iter().find(|o| o.name() == auth_name)
+    else {
+        panic!(
+            "no TriggerAuthentication {auth_name}: {:?}",
+            kinds(&manifests)
+        )
+    };
+    let [target] = auth.spec.secret_target_ref.as_slice() else {
+        panic!("{:?}", auth.spec)
+    };
+    assert_eq!(target.parameter, "host");
+    let Some(Object::Secret(secret)) = manifests.objects.iter().find(|o| o.name() == target.name)
+    else {
+        panic!("no Secret {}: {:?}", target.name, kinds(&manifests))
+    };
+    let url = &secret.data.as_ref().unwrap()[&target.key];
+    assert_eq!(
+        String::from_utf8(url.0.clone()).unwrap(),
+        "amqp://riley:l0ck-the-h4tch@rabbitmq.engineering.svc.cluster.local:5672/shop"
+    );
+    assert_eq!(secret.immutable, Some(true));
+    // The password is in that Secret only, base64 like every Secret's data.
+    let yaml = manifests.to_yaml().unwrap();
+    assert!(!yaml.contains("l0ck-the-h4tch"), "{yaml}");
+}
+
+#[test]
+fn the_rabbitmq_backlog_per_replica_falls_back_to_the_concurrency() {
+    let base = "rabbitmq:\n  url: amqp://rabbitmq:5672/shop\norders:\n  queue: orders\n";
+    for (extra, value) in [
+        ("  max_concurrency: 4\n", "4".to_owned()),
+        ("", DEFAULT_MAX_CONCURRENCY.to_string()),
+    ] {
+        let manifests =
+            generate_for(&riley(&format!("{base}{extra}")), &Options::new("v1")).unwrap();
+        let trigger = &scaled_object(&manifests).spec.triggers[0];
+        assert_eq!(trigger.metadata["value"], value, "{extra:?}");
+    }
+}

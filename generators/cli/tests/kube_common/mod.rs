@@ -76,7 +76,8 @@ pub const CASES: &[Case] = &[
     },
     // Autoscaling and the serverless targets: chapel scales on CPU (HPA, PDB) and is
     // routed by the Gateway API; mccoy, a worker, scales from zero with KEDA on its
-    // stream and its cron jobs; rand and scotty run on Knative.
+    // stream and its cron jobs, riley on its RabbitMQ queue; rand and scotty run on
+    // Knative.
     Case {
         name: "chapel",
         args: &[
@@ -119,6 +120,18 @@ pub const CASES: &[Case] = &[
             "acme.dev",
             "--target",
             "knative",
+        ],
+    },
+    Case {
+        name: "riley",
+        args: &[
+            "riley.proto",
+            "riley.yaml",
+            "v1",
+            "--namespace",
+            "engineering",
+            "--secret-merge",
+            "riley-merge.yaml",
         ],
     },
     Case {
