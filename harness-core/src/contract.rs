@@ -14,8 +14,9 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 /// Path of the health endpoint every HTTP server wire answers, and the HTTP probes' path.
 pub const HEALTH_PATH: &str = "/_/health";
 
-/// Handlers a consumer wire (`nats::Subscriber`) runs at once when its `max_concurrency` is
-/// 0; `harness kube-gen` takes it for the backlog per replica its autoscaler keeps.
+/// Handlers a consumer wire (`nats::Subscriber`, `amqp::Consumer`, `mqtt::Subscriber`) runs
+/// at once when its `max_concurrency` is 0; `harness kube-gen` takes it for the backlog per
+/// replica its autoscaler keeps.
 pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
 
 /// The bundled messages that configure a log output (`harness_wires::logging`): their

@@ -127,8 +127,9 @@ impl Slots {
     }
 }
 
-/// Handlers running at once when the configuration's `max_concurrency` is 0.
-pub const DEFAULT_MAX_CONCURRENCY: u32 = 16;
+/// Handlers running at once when the configuration's `max_concurrency` is 0; kube-gen's
+/// autoscaler reads the same constant for the backlog per replica.
+pub use harness::contract::DEFAULT_MAX_CONCURRENCY;
 
 /// The user's handler of messages `M`, boxed.
 pub(crate) type Handler<M> =
