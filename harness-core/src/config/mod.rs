@@ -307,6 +307,12 @@ impl<'a> Loaded<'a> {
     }
 }
 
+/// The JSON value of one YAML file, read by the same rules and bounds as [`load`]; no
+/// value is quoted in its errors.
+pub fn read_yaml(source: &Source) -> Result<Value, ConfigError> {
+    parse(source, None)
+}
+
 /// Parses one file. `descriptor` is the configuration's message for the configuration
 /// file, so that a value of a secret field is not shown; `None` for a secret file, none
 /// of whose values is shown.

@@ -14,7 +14,7 @@ use serde_json::Value;
 /// A warning for each credential in CONFIG, in the order of the file.
 pub fn in_config(spec: &ConfigSpec, sources: &Sources) -> Vec<String> {
     // The file already loaded (kube-gen runs after the check), so it parses.
-    let Ok(value) = serde_saphyr::from_str::<Value>(&sources.config.text) else {
+    let Ok(value) = config::read_yaml(&sources.config) else {
         return Vec::new();
     };
     let mut found = Vec::new();
@@ -27,7 +27,7 @@ pub fn in_config(spec: &ConfigSpec, sources: &Sources) -> Vec<String> {
     found
         .into_iter()
         .map(|(path, what)| {
-            let overridden = config::locate(sources, &path, String::new()).file.as_ref()
+            let overridden = config::locate(&spec.message, sources, &path, String::new()).file.as_ref()
                 != Some(&sources.config.path);
             let message = if overridden {
                 format!(
@@ -39,7 +39,7 @@ pub fn in_config(spec: &ConfigSpec, sources: &Sources) -> Vec<String> {
                     merge_example(&path)
                 )
             };
-            config::locate(&config_only, &path, message).to_string()
+            config::locate(&spec.message, &config_only, &path, message).to_string()
         })
         .collect()
 }
