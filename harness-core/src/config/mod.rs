@@ -22,10 +22,10 @@ mod yaml;
 
 pub use error::{ConfigError, Diagnostic, ErrorKind, Position};
 pub use redact::is_secret_field;
+pub use yaml::Step;
 
 use limits::MAX_FILE_BYTES;
 use secrets::{Origin, SecretPaths};
-use yaml::Step;
 
 /// One input file, kept as text: positions are found in it on errors, and kube-gen
 /// ships it as is.
@@ -311,6 +311,12 @@ impl<'a> Loaded<'a> {
 /// value is quoted in its errors.
 pub fn read_yaml(source: &Source) -> Result<Value, ConfigError> {
     parse(source, None)
+}
+
+/// Where the value at `path` starts in a file read with [`read_yaml`], for errors about
+/// YAML files that are not configurations (a system file); `None` when it is not there.
+pub fn position_in(source: &Source, path: &[Step]) -> Option<Position> {
+    yaml::position_of(&source.text, path)
 }
 
 /// Parses one file. `descriptor` is the configuration's message for the configuration

@@ -35,6 +35,9 @@ fn positionals(args: &[String]) -> Result<(&Path, &Path, &str), String> {
 }
 
 pub fn run(args: KubeGenArgs) -> ExitCode {
+    if let Some(system) = &args.system {
+        return super::graph::kube_gen_system(system);
+    }
     let (proto, config, version) = match positionals(&args.positionals) {
         Ok(positionals) => positionals,
         Err(message) => {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod check;
+mod graph;
 mod kube_gen;
 mod proto_path;
 
@@ -26,6 +27,10 @@ enum Command {
     /// Print the Kubernetes and Istio manifests of a service as multi-document YAML.
     #[command(name = "kube-gen")]
     KubeGen(KubeGenArgs),
+    /// Check every connection between the services of a system file and print the graph.
+    ///
+    /// Exit status: 0 the graph, 1 one line per problem, 2 usage, I/O or proto error.
+    Graph(GraphArgs),
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
@@ -59,7 +64,9 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "harness kube-gen [OPTIONS] PROTO CONFIG VERSION")]
+#[command(
+    override_usage = "harness kube-gen [OPTIONS] PROTO CONFIG VERSION\n       harness kube-gen --system SYSTEM"
+)]
 #[command(
     after_help = "PROTO is the service's proto; CONFIG its configuration, a YAML file that \
 becomes a ConfigMap; VERSION the image tag and the app.kubernetes.io/version label.\n\
@@ -75,9 +82,13 @@ struct KubeGenArgs {
     #[arg(
         value_names = ["PROTO", "CONFIG", "VERSION"],
         num_args = 3..=4,
-        required = true
+        required_unless_present = "system"
     )]
     positionals: Vec<String>,
+    /// Every service of a system file (see `harness graph`), its connections checked, in
+    /// one stream; the services' options come from the file.
+    #[arg(long, value_name = "SYSTEM", conflicts_with_all = ["positionals", "includes", "instance", "secret_merge", "secret_patch", "base_domain"])]
+    system: Option<PathBuf>,
     /// Deploy a named instance: objects are named NAME-INSTANCE.
     #[arg(long, value_name = "NAME")]
     instance: Option<String>,
@@ -108,6 +119,16 @@ struct KubeGenArgs {
 }
 
 #[derive(Debug, Args)]
+struct GraphArgs {
+    /// The system file: the services of one environment (see docs/system.md).
+    #[arg(value_name = "SYSTEM")]
+    system: PathBuf,
+    /// How to print the graph.
+    #[arg(long, value_enum, default_value_t = crate::system::Format::Text)]
+    format: crate::system::Format,
+}
+
+#[derive(Debug, Args)]
 struct ProtoPathArgs {
     /// Directory to write to; a new temporary directory when omitted.
     #[arg(value_name = "DIR")]
@@ -122,6 +143,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::KubeGen(args) => kube_gen::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
     }
 }

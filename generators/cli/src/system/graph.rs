@@ -1,0 +1,248 @@
+//! The system's graph: its services with their wires, and the resolved connections
+//! between them. One owned value, the only owner of "who talks to whom": the renderings,
+//! `kube-gen --system` (autoscaling, policies) and running the system locally read it.
+
+use harness_core::spec::{Expose, Protocol, Reach};
+
+use crate::kube::context::{Context, Wire};
+
+use super::file::OutsideEntry;
+
+/// A service's position in [`Graph::services`].
+pub type ServiceId = usize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Graph {
+    /// In the order of the system file.
+    pub services: Vec<ServiceNode>,
+    /// The system file's `outside` entries, in its order.
+    pub outside: Vec<OutsideEntry>,
+    /// Connections between services of the system, by caller then by input field order.
+    pub edges: Vec<Edge>,
+    /// Connections to `outside` entries, in the same order.
+    pub outside_edges: Vec<OutsideEdge>,
+}
+
+/// A service of the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceNode {
+    /// `NAME[-INSTANCE]`: its Deployment's and Service's name.
+    pub name: String,
+    /// `(harness.service).name`.
+    pub base_name: String,
+    pub instance: Option<String>,
+    pub namespace: String,
+    /// Every input wire, in field order.
+    pub inputs: Vec<InputNode>,
+    /// Every output wire, in field order.
+    pub outputs: Vec<OutputNode>,
+}
+
+/// An input wire as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputNode {
+    /// The field's name.
+    pub name: String,
+    /// The wire's configuration message, e.g. `harness.grpc.Channel`.
+    pub config_type: String,
+    pub reach: Reach,
+    /// The socket's protocol, host and port, when the wire has a socket and is set.
+    pub socket: Option<Socket>,
+    /// `(harness.wire).input.calls`.
+    pub calls: Vec<String>,
+}
+
+/// An output wire as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputNode {
+    pub name: String,
+    pub config_type: String,
+    pub expose: Expose,
+    pub socket: Option<Socket>,
+    /// The port of the Service that exposes it (its own port on the headless Service);
+    /// `None` when no Service does.
+    pub service_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Socket {
+    pub protocol: Protocol,
+    pub host: String,
+    pub port: u16,
+}
+
+/// An input of `from` that reaches an output of `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    pub from: ServiceId,
+    /// The input's field.
+    pub wire: String,
+    pub to: ServiceId,
+    /// The output's field.
+    pub output: String,
+    pub protocol: Protocol,
+    /// The port the caller dials: the Service's port.
+    pub port: u16,
+    /// The port the callee's pods listen on, which network policies name.
+    pub target_port: u16,
+}
+
+/// An input that reaches an `outside` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsideEdge {
+    pub from: ServiceId,
+    pub wire: String,
+    /// Index in [`Graph::outside`].
+    pub to: usize,
+}
+
+/// A service's peers in the graph, the facts a network policy needs about them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Peers {
+    /// Services that call it, each with the ports of this service they use.
+    pub callers: Vec<Peer>,
+    /// Services it calls, each with their ports it uses.
+    pub callees: Vec<Peer>,
+}
+
+/// One peer service and the container ports of the callee used between the two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// `(harness.service).name`: the `app.kubernetes.io/name` label of its pods.
+    pub name: String,
+    /// The `app.kubernetes.io/instance` label, when it has one.
+    pub instance: Option<String>,
+    pub namespace: String,
+    /// The callee's container ports, sorted, each once.
+    pub ports: Vec<PeerPort>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PeerPort {
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+impl Graph {
+    /// The service named `NAME[-INSTANCE]` in `namespace`.
+    pub fn service(&self, name: &str, namespace: &str) -> Option<ServiceId> {
+        self.services
+            .iter()
+            .position(|s| s.name == name && s.namespace == namespace)
+    }
+
+    /// The connections into `id`.
+    pub fn callers(&self, id: ServiceId) -> impl Iterator<Item = &Edge> {
+        self.edges.iter().filter(move |e| e.to == id)
+    }
+
+    /// The connections out of `id` to other services of the system.
+    pub fn callees(&self, id: ServiceId) -> impl Iterator<Item = &Edge> {
+        self.edges.iter().filter(move |e| e.from == id)
+    }
+
+    /// Whether another service of the system connects to `id` (every connection is a
+    /// synchronous call: a caller waits on it). Callers from outside the system are not
+    /// known here; kube-gen counts PUBLIC outputs as called anyway.
+    pub fn has_synchronous_callers(&self, id: ServiceId) -> bool {
+        self.callers(id).next().is_some()
+    }
+
+    /// The callers and callees of `id`, each once, in service order, with the callee's
+    /// container ports the pair uses: what a network policy of `id` admits and reaches.
+    pub fn peers(&self, id: ServiceId) -> Peers {
+        Peers {
+            callers: self.peers_by(self.callers(id), |e| e.from),
+            callees: self.peers_by(self.callees(id), |e| e.to),
+        }
+    }
+
+    fn peers_by<'a>(
+        &'a self,
+        edges: impl Iterator<Item = &'a Edge>,
+        peer_of: impl Fn(&Edge) -> ServiceId,
+    ) -> Vec<Peer> {
+        let mut by_service: std::collections::BTreeMap<ServiceId, Vec<PeerPort>> =
+            Default::default();
+        for edge in edges {
+            let ports = by_service.entry(peer_of(edge)).or_default();
+            let port = PeerPort {
+                port: edge.target_port,
+                protocol: edge.protocol,
+            };
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        by_service
+            .into_iter()
+            .map(|(id, mut ports)| {
+                ports.sort();
+                let service = &self.services[id];
+                Peer {
+                    name: service.base_name.clone(),
+                    instance: service.instance.clone(),
+                    namespace: service.namespace.clone(),
+                    ports,
+                }
+            })
+            .collect()
+    }
+}
+
+impl ServiceNode {
+    /// The node of a service as kube-gen's checked context sees it.
+    pub fn from_context(ctx: &Context<'_>) -> Self {
+        let socket = |wire: &Wire<'_>| {
+            wire.socket.as_ref().map(|(protocol, address)| Socket {
+                protocol: *protocol,
+                host: address.host.clone(),
+                port: address.port,
+            })
+        };
+        let inputs = ctx
+            .inputs
+            .iter()
+            .map(|wire| InputNode {
+                name: wire.spec.name.clone(),
+                config_type: wire.spec.config_type.clone(),
+                reach: wire.reach().unwrap_or(Reach::Localhost),
+                socket: socket(wire),
+                calls: wire.spec.calls.clone(),
+            })
+            .collect();
+        let service_port = |wire: &Wire<'_>| {
+            ctx.service_outputs
+                .iter()
+                .chain(&ctx.headless_outputs)
+                .find(|exposed| exposed.wire.spec.name == wire.spec.name)
+                .map(|exposed| match exposed.wire.expose() {
+                    Some(Expose::Headless) => exposed.container_port,
+                    _ => exposed.service_port,
+                })
+        };
+        let outputs = ctx
+            .outputs
+            .iter()
+            .map(|wire| OutputNode {
+                name: wire.spec.name.clone(),
+                config_type: wire.spec.config_type.clone(),
+                expose: wire.expose().unwrap_or(Expose::Private),
+                socket: socket(wire),
+                service_port: service_port(wire),
+            })
+            .collect();
+        ServiceNode {
+            name: ctx.full_name.clone(),
+            base_name: ctx.name.clone(),
+            instance: ctx.instance.clone(),
+            namespace: ctx.namespace.clone(),
+            inputs,
+            outputs,
+        }
+    }
+
+    pub fn output(&self, name: &str) -> Option<&OutputNode> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+}

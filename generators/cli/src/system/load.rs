@@ -1,0 +1,96 @@
+//! Every service of a system file, checked exactly as `harness check` and `harness
+//! kube-gen` check it (the same calls, so the same messages).
+
+use harness_core::check::{Checked, check_files};
+
+use crate::kube::{self, Options, context::Context};
+
+use super::Problem;
+use super::file::{ServiceEntry, SystemFile, service_steps};
+use super::graph::ServiceNode;
+
+/// A service of the system that passed every check.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub entry: ServiceEntry,
+    pub checked: Checked,
+    /// kube-gen's options from the system file; `synchronous_callers` comes from the graph.
+    pub options: Options,
+    pub node: ServiceNode,
+    /// kube-gen's notes about the service (e.g. a LOCALHOST input's host that is not
+    /// loopback), each naming its file.
+    pub warnings: Vec<String>,
+}
+
+/// Checks every service of `file`, in order; the members that passed and the problems of
+/// the others (and of two entries that are the same service).
+pub fn members(file: &SystemFile) -> (Vec<Member>, Vec<Problem>) {
+    let mut members: Vec<Member> = Vec::with_capacity(file.services.len());
+    let mut problems = Vec::new();
+    for entry in &file.services {
+        match member(file, entry) {
+            Ok(member) => {
+                if let Some(first) = members.iter().find(|m| {
+                    m.node.name == member.node.name && m.node.namespace == member.node.namespace
+                }) {
+                    problems.push(Problem::invalid(file.diagnostic(
+                        &service_steps(entry.index),
+                        format!(
+                            "service {} in namespace {} is already services[{}]; give one of them an `instance`",
+                            member.node.name, member.node.namespace, first.entry.index
+                        ),
+                    )));
+                } else {
+                    members.push(member);
+                }
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (members, problems)
+}
+
+fn member(file: &SystemFile, entry: &ServiceEntry) -> Result<Member, Problem> {
+    let checked = check_files(
+        &entry.proto,
+        &entry.include,
+        &entry.config,
+        entry.merge.as_deref(),
+        entry.patch.as_deref(),
+    )
+    .map_err(|err| Problem {
+        exit_code: err.exit_code(),
+        text: err.report(),
+    })?;
+    let options = Options {
+        instance: entry.instance.clone(),
+        namespace: entry.namespace.clone(),
+        base_domain: file.base_domain.clone(),
+        ..Options::new(entry.version.clone())
+    };
+    let ctx = Context::new(&checked.spec, &checked.config, &checked.sources, &options)
+        .map_err(|err| Problem::kube_gen(entry, &err))?;
+    let node = ServiceNode::from_context(&ctx);
+    let warnings = ctx.warnings.clone();
+    Ok(Member {
+        entry: entry.clone(),
+        checked,
+        options,
+        node,
+        warnings,
+    })
+}
+
+impl Problem {
+    /// A service kube-gen refuses, said as kube-gen says it, with the service's
+    /// configuration named when the message does not locate itself.
+    pub fn kube_gen(entry: &ServiceEntry, err: &kube::KubeGenError) -> Problem {
+        let text = match err {
+            kube::KubeGenError::Host(_) | kube::KubeGenError::NoName { .. } => {
+                format!("error: {err}\n")
+            }
+            _ => format!("error: {}: {err}\n", entry.config.display()),
+        };
+        Problem { exit_code: 1, text }
+    }
+}
