@@ -276,3 +276,26 @@ fn the_custom_resource_validator_rejects_misspelled_gateway_api_keda_and_knative
         assert_unknown_field(&custom_resources(&[file]), to);
     }
 }
+
+#[test]
+fn the_system_stream_passes_the_upstream_schemas_strictly() {
+    require_validators();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = kube_common::harness_in(&root, &["kube-gen", "--system", "examples/system.yaml"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("system.yaml");
+    fs::write(&file, &output.stdout).unwrap();
+    let objects = String::from_utf8_lossy(&output.stdout).matches("---\n").count();
+    let core = core(std::slice::from_ref(&file));
+    assert!(core.status.success(), "core kinds:\n{}", text(&core));
+    let crds = custom_resources(&[file]);
+    assert!(crds.status.success(), "custom resources:\n{}", text(&crds));
+    assert_eq!(
+        valid_count(&core) + valid_count(&crds),
+        objects,
+        "every object of the stream is validated\n{}{}",
+        text(&core),
+        text(&crds)
+    );
+}

@@ -350,7 +350,7 @@ mod tests {
         assert!(err.starts_with("sys/system.yaml:1:12: namespace: `Prod` is not"), "{err}");
         let err = parse("services: []\noutside:\n  - {host: 10.0.0.1, port: 1, protocol: TCP}\n")
             .unwrap_err();
-        assert!(err.starts_with("sys/system.yaml:3:11: outside[0].host:"), "{err}");
+        assert!(err.starts_with("sys/system.yaml:3:12: outside[0].host:"), "{err}");
         let err = parse("services: []\noutside:\n  - {host: a, port: 1, protocol: UDP}\n")
             .unwrap_err();
         assert!(err.starts_with("sys/system.yaml:3:"), "{err}");

@@ -124,14 +124,16 @@ fn picture(graph: &Graph) -> Picture {
         dependencies: Vec::new(),
         edges: Vec::new(),
     };
-    let dependency = |picture: &mut Picture, label: String| -> String {
-        if let Some(found) = picture.dependencies.iter().find(|d| d.label == label) {
+    let dependency = |picture: &mut Picture, label: String, clients: bool| -> String {
+        if let Some(found) = (picture.dependencies.iter())
+            .find(|d| d.label == label && d.clients == clients)
+        {
             return found.id.clone();
         }
         let id = format!("d{}", picture.dependencies.len());
         picture.dependencies.push(Dependency {
             id: id.clone(),
-            clients: label == CLIENTS,
+            clients,
             label,
         });
         id
@@ -141,7 +143,7 @@ fn picture(graph: &Graph) -> Picture {
             if let (Expose::Public, Some(socket), Some(port)) =
                 (output.expose, &output.socket, output.service_port)
             {
-                let clients = dependency(&mut picture, CLIENTS.to_owned());
+                let clients = dependency(&mut picture, CLIENTS.to_owned(), true);
                 let label = format!("{} :{port}", protocol_name(socket.protocol));
                 picture.edges.push((clients, service_id(index), label, true));
             }
@@ -155,14 +157,14 @@ fn picture(graph: &Graph) -> Picture {
     }
     for edge in &graph.outside_edges {
         let entry = &graph.outside[edge.to];
-        let to = dependency(&mut picture, entry.host.clone());
+        let to = dependency(&mut picture, entry.host.clone(), false);
         let label = format!("{} :{}", protocol_name(entry.protocol), entry.port);
         picture.edges.push((service_id(edge.from), to, label, true));
     }
     for (index, service) in graph.services.iter().enumerate() {
         for input in &service.inputs {
             if let (Reach::External, Some(socket)) = (input.reach, &input.socket) {
-                let to = dependency(&mut picture, socket.host.clone());
+                let to = dependency(&mut picture, socket.host.clone(), false);
                 let label = format!("{} :{}", protocol_name(socket.protocol), socket.port);
                 picture.edges.push((service_id(index), to, label, true));
             }
