@@ -286,7 +286,9 @@ fn the_system_stream_passes_the_upstream_schemas_strictly() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("system.yaml");
     fs::write(&file, &output.stdout).unwrap();
-    let objects = String::from_utf8_lossy(&output.stdout).matches("---\n").count();
+    let objects = String::from_utf8_lossy(&output.stdout)
+        .matches("---\n")
+        .count();
     let core = core(std::slice::from_ref(&file));
     assert!(core.status.success(), "core kinds:\n{}", text(&core));
     let crds = custom_resources(&[file]);

@@ -4,21 +4,17 @@
 //! After a deliberate change, rewrite the golden files with
 //! `HARNESS_BLESS=1 cargo test -p harness-cli --test system` and review the diff.
 
+mod kube_common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use kube_common::harness_in;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn harness_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_harness"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("the harness binary runs")
 }
 
 fn stdout(output: &Output) -> String {
@@ -141,7 +137,10 @@ fn kube_gen_takes_either_a_system_or_a_service() {
         &["kube-gen", "--system", EXAMPLE, "a.proto", "a.yaml", "v1"],
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let output = harness_in(&root(), &["kube-gen", "--system", EXAMPLE, "--instance", "x"]);
+    let output = harness_in(
+        &root(),
+        &["kube-gen", "--system", EXAMPLE, "--instance", "x"],
+    );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let output = harness_in(&root(), &["kube-gen"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -324,8 +323,16 @@ fn the_fixture_system_resolves_both_connections() {
         .iter()
         .map(|e| {
             (
-                format!("{}.{}", e["from"].as_str().unwrap(), e["wire"].as_str().unwrap()),
-                format!("{}.{}", e["to"].as_str().unwrap(), e["output"].as_str().unwrap()),
+                format!(
+                    "{}.{}",
+                    e["from"].as_str().unwrap(),
+                    e["wire"].as_str().unwrap()
+                ),
+                format!(
+                    "{}.{}",
+                    e["to"].as_str().unwrap(),
+                    e["output"].as_str().unwrap()
+                ),
                 e["protocol"].as_str().unwrap().to_owned(),
                 e["port"].as_u64().unwrap(),
                 e["target_port"].as_u64().unwrap(),
@@ -335,8 +342,20 @@ fn the_fixture_system_resolves_both_connections() {
     assert_eq!(
         edges,
         [
-            ("bridge.eng".into(), "eng.server".into(), "GRPC".into(), 50051, 50051),
-            ("bridge.web".into(), "eng.api".into(), "HTTP".into(), 80, 8080),
+            (
+                "bridge.eng".into(),
+                "eng.server".into(),
+                "GRPC".into(),
+                50051,
+                50051
+            ),
+            (
+                "bridge.web".into(),
+                "eng.api".into(),
+                "HTTP".into(),
+                80,
+                8080
+            ),
         ]
     );
 }
@@ -344,7 +363,14 @@ fn the_fixture_system_resolves_both_connections() {
 #[test]
 fn every_host_form_of_the_cluster_resolves() {
     for host in ["eng.prod", "eng.prod.svc", "eng.prod.svc.cluster.local"] {
-        let output = graph_of(|f| replace(f, "bridge/bridge.yaml", "host: eng\n", &format!("host: {host}\n")));
+        let output = graph_of(|f| {
+            replace(
+                f,
+                "bridge/bridge.yaml",
+                "host: eng\n",
+                &format!("host: {host}\n"),
+            )
+        });
         assert!(output.status.success(), "{host}: {}", stderr(&output));
     }
 }
@@ -404,7 +430,12 @@ fn a_private_output_is_no_target() {
 #[test]
 fn namespace_reach_stops_at_the_namespace() {
     let output = graph_of(|f| {
-        replace(f, "system.yaml", "config: eng/eng.yaml, version: v1", "config: eng/eng.yaml, version: v1, namespace: eng");
+        replace(
+            f,
+            "system.yaml",
+            "config: eng/eng.yaml, version: v1",
+            "config: eng/eng.yaml, version: v1, namespace: eng",
+        );
         replace(f, "bridge/bridge.yaml", "host: eng\n", "host: eng.eng\n");
         replace(f, "bridge/bridge.yaml", "host: eng\n", "host: eng.eng\n");
     });
@@ -414,8 +445,18 @@ fn namespace_reach_stops_at_the_namespace() {
     );
     // CLUSTER reach crosses namespaces.
     let output = graph_of(|f| {
-        replace(f, "system.yaml", "config: eng/eng.yaml, version: v1", "config: eng/eng.yaml, version: v1, namespace: eng");
-        replace(f, "bridge/bridge.yaml", "host: eng\n", "host: eng.eng.svc.cluster.local\n");
+        replace(
+            f,
+            "system.yaml",
+            "config: eng/eng.yaml, version: v1",
+            "config: eng/eng.yaml, version: v1, namespace: eng",
+        );
+        replace(
+            f,
+            "bridge/bridge.yaml",
+            "host: eng\n",
+            "host: eng.eng.svc.cluster.local\n",
+        );
         replace(f, "bridge/bridge.yaml", "host: eng\n", "host: eng.eng\n");
         let proto = f.get_mut("bridge/bridge.proto").unwrap();
         *proto = proto.replace("reach = NAMESPACE", "reach = CLUSTER");
@@ -426,17 +467,27 @@ fn namespace_reach_stops_at_the_namespace() {
 #[test]
 fn an_outside_peer_resolves_and_its_port_is_checked() {
     let system = |port: u16| {
-        format!("{SYSTEM}outside:\n  - {{host: auth.identity.svc.cluster.local, port: {port}, protocol: HTTP}}\n")
+        format!(
+            "{SYSTEM}outside:\n  - {{host: auth.identity.svc.cluster.local, port: {port}, protocol: HTTP}}\n"
+        )
     };
     let to_auth = |f: &mut BTreeMap<&'static str, String>, port: u16| {
         f.insert("system.yaml", system(port));
-        replace(f, "bridge/bridge.yaml", "host: eng\n    port: 80", "host: auth.identity\n    port: 8000");
+        replace(
+            f,
+            "bridge/bridge.yaml",
+            "host: eng\n    port: 80",
+            "host: auth.identity\n    port: 8000",
+        );
     };
     let output = graph_of(|f| to_auth(f, 8000));
     assert!(output.status.success(), "{}", stderr(&output));
     let graph: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(graph["outside_edges"][0]["wire"], "web");
-    assert_eq!(graph["outside_edges"][0]["host"], "auth.identity.svc.cluster.local");
+    assert_eq!(
+        graph["outside_edges"][0]["host"],
+        "auth.identity.svc.cluster.local"
+    );
     let output = graph_of(|f| to_auth(f, 8001));
     fails_with(
         &output,
@@ -449,7 +500,12 @@ fn a_called_service_the_target_does_not_serve_is_an_error() {
     let output = graph_of(|f| {
         let copy = f.get_mut("bridge/eng.proto").unwrap();
         copy.push_str("service Other { rpc Status(StatusRequest) returns (StatusReply); }\n");
-        replace(f, "bridge/bridge.proto", "calls = \"eng.Eng\"", "calls = \"eng.Other\"");
+        replace(
+            f,
+            "bridge/bridge.proto",
+            "calls = \"eng.Eng\"",
+            "calls = \"eng.Other\"",
+        );
     });
     fails_with(
         &output,
@@ -459,7 +515,14 @@ fn a_called_service_the_target_does_not_serve_is_an_error() {
 
 #[test]
 fn a_called_service_defined_nowhere_is_an_error() {
-    let output = graph_of(|f| replace(f, "bridge/bridge.proto", "calls = \"eng.Eng\"", "calls = \"eng.Engine\""));
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "bridge/bridge.proto",
+            "calls = \"eng.Eng\"",
+            "calls = \"eng.Engine\"",
+        )
+    });
     fails_with(
         &output,
         "error: bridge/bridge.yaml:3:11: eng.address.host: (harness.wire).input.calls names gRPC service `eng.Engine`, which bridge.proto and its imports do not define (they define: eng.Eng)",
@@ -469,7 +532,12 @@ fn a_called_service_defined_nowhere_is_an_error() {
 #[test]
 fn a_removed_method_fails() {
     let output = graph_of(|f| {
-        replace(f, "eng/eng.proto", "    rpc Status(StatusRequest) returns (StatusReply);\n", "");
+        replace(
+            f,
+            "eng/eng.proto",
+            "    rpc Status(StatusRequest) returns (StatusReply);\n",
+            "",
+        );
     });
     fails_with(
         &output,
@@ -481,21 +549,45 @@ fn a_removed_method_fails() {
 fn a_renamed_or_added_field_is_wire_compatible() {
     let output = graph_of(|f| {
         replace(f, "eng/eng.proto", "string ship = 1;", "string vessel = 1;");
-        replace(f, "eng/eng.proto", "int64 stardate = 1;", "int64 stardate = 1;\n    string captain = 2;");
-        replace(f, "eng/eng.proto", "bool ready = 1;", "bool ready = 1;\n    repeated string alerts = 7;");
+        replace(
+            f,
+            "eng/eng.proto",
+            "int64 stardate = 1;",
+            "int64 stardate = 1;\n    string captain = 2;",
+        );
+        replace(
+            f,
+            "eng/eng.proto",
+            "bool ready = 1;",
+            "bool ready = 1;\n    repeated string alerts = 7;",
+        );
     });
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
 #[test]
 fn a_field_number_reused_with_another_type_fails() {
-    let output = graph_of(|f| replace(f, "eng/eng.proto", "uint32 factor = 2;", "string factor = 2;"));
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "eng/eng.proto",
+            "uint32 factor = 2;",
+            "string factor = 2;",
+        )
+    });
     fails_with(
         &output,
         "error: bridge/bridge.yaml:3:11: eng.address.host: the request eng.WarpRequest of eng.Eng/Warp is not wire-compatible between bridge's copy (eng.proto) and eng's (eng.proto): field 2 (`factor`) is `uint32` in one and `string` in the other",
     );
     // In a nested message of the response.
-    let output = graph_of(|f| replace(f, "eng/eng.proto", "int64 stardate = 1;", "double stardate = 1;"));
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "eng/eng.proto",
+            "int64 stardate = 1;",
+            "double stardate = 1;",
+        )
+    });
     fails_with(
         &output,
         "the response eng.WarpReply of eng.Eng/Warp is not wire-compatible between bridge's copy (eng.proto) and eng's (eng.proto): field 1 (`detail.stardate`) is `int64` in one and `double` in the other",
@@ -504,7 +596,14 @@ fn a_field_number_reused_with_another_type_fails() {
 
 #[test]
 fn a_changed_cardinality_fails() {
-    let output = graph_of(|f| replace(f, "eng/eng.proto", "repeated string crew = 3;", "string crew = 3;"));
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "eng/eng.proto",
+            "repeated string crew = 3;",
+            "string crew = 3;",
+        )
+    });
     fails_with(
         &output,
         "field 3 (`crew`) is `repeated string` in one and `string` in the other",
@@ -516,7 +615,11 @@ fn an_uncalled_internal_output_and_a_doubtful_reach_are_warnings() {
     let output = graph_of(|f| {
         // An EXTERNAL input names eng (so nobody in the system calls eng's api).
         let proto = f.get_mut("bridge/bridge.proto").unwrap();
-        *proto = proto.replacen("reach = NAMESPACE\n    ];\n    harness.http.Server", "reach = EXTERNAL\n    ];\n    harness.http.Server", 1);
+        *proto = proto.replacen(
+            "reach = NAMESPACE\n    ];\n    harness.http.Server",
+            "reach = EXTERNAL\n    ];\n    harness.http.Server",
+            1,
+        );
     });
     assert!(output.status.success(), "{}", stderr(&output));
     let err = stderr(&output);
@@ -534,7 +637,11 @@ fn an_uncalled_internal_output_and_a_doubtful_reach_are_warnings() {
 fn a_localhost_input_whose_host_is_not_loopback_is_a_warning() {
     let output = graph_of(|f| {
         let proto = f.get_mut("bridge/bridge.proto").unwrap();
-        *proto = proto.replacen("reach = NAMESPACE\n    ];\n    harness.http.Server", "reach = LOCALHOST\n    ];\n    harness.http.Server", 1);
+        *proto = proto.replacen(
+            "reach = NAMESPACE\n    ];\n    harness.http.Server",
+            "reach = LOCALHOST\n    ];\n    harness.http.Server",
+            1,
+        );
     });
     assert!(output.status.success(), "{}", stderr(&output));
     let err = stderr(&output);
@@ -554,18 +661,34 @@ fn every_problem_is_reported_not_only_the_first() {
     assert_eq!(output.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 2, "{err}");
     assert!(err.contains("bridge/bridge.yaml:3:11:"), "{err}");
-    assert!(err.contains("bridge/bridge.yaml:8:11: web.address.port: port 81"), "{err}");
+    assert!(
+        err.contains("bridge/bridge.yaml:8:11: web.address.port: port 81"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_system_file_is_read_strictly_with_positions() {
-    let output = graph_of(|f| replace(f, "system.yaml", "version: v1}\n  - {proto: bridge", "version: v1, replicas: 2}\n  - {proto: bridge"));
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "system.yaml",
+            "version: v1}\n  - {proto: bridge",
+            "version: v1, replicas: 2}\n  - {proto: bridge",
+        )
+    });
     fails_with(&output, "error: system.yaml:3:");
     fails_with(&output, "services[0].replicas: unknown field `replicas`");
     let output = graph_of(|f| replace(f, "system.yaml", "namespace: prod", "namespace: Prod"));
-    fails_with(&output, "error: system.yaml:1:12: namespace: `Prod` is not a namespace");
+    fails_with(
+        &output,
+        "error: system.yaml:1:12: namespace: `Prod` is not a namespace",
+    );
     let output = graph_of(|f| {
-        f.insert("system.yaml", format!("{SYSTEM}  - {{proto: eng/eng.proto, config: eng/eng.yaml, version: v2}}\n"));
+        f.insert(
+            "system.yaml",
+            format!("{SYSTEM}  - {{proto: eng/eng.proto, config: eng/eng.yaml, version: v2}}\n"),
+        );
     });
     fails_with(
         &output,
@@ -593,11 +716,41 @@ fn a_service_is_checked_as_harness_check_checks_it() {
 fn io_and_proto_errors_exit_2() {
     let output = graph_of(|f| replace(f, "system.yaml", "eng/eng.yaml", "eng/missing.yaml"));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("eng/missing.yaml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("eng/missing.yaml"),
+        "{}",
+        stderr(&output)
+    );
     let output = graph_of(|f| replace(f, "eng/eng.proto", "message Detail {", "message Detail {{"));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let dir = tempfile::tempdir().unwrap();
     let output = harness_in(dir.path(), &["graph", "nowhere.yaml"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("nowhere.yaml"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nowhere.yaml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn kube_gen_system_knows_the_callers_from_the_graph() {
+    // eng asks to scale to zero; bridge calls it, which only the graph knows.
+    let dir = write_system(|f| {
+        replace(
+            f,
+            "eng/eng.proto",
+            "option (harness.service).name = \"eng\";",
+            "option (harness.service).name = \"eng\";\n    option (harness.service).scale.min_replicas = 0;",
+        );
+    });
+    let output = harness_in(dir.path(), &["kube-gen", "--system", "system.yaml"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: eng/eng.yaml: (harness.service).scale.min_replicas is 0, but")
+            && err.contains("the system graph has services that call it"),
+        "{err}"
+    );
+    assert!(output.stdout.is_empty(), "no partial stream");
 }

@@ -17,7 +17,7 @@ pub fn run(args: GraphArgs) -> ExitCode {
         Err(problems) => return fail(&problems),
     };
     warn(system.all_warnings());
-    print(&render::render(&system.graph, args.format), "graph")
+    write_stdout(&render::render(&system.graph, args.format), "graph")
 }
 
 pub fn kube_gen_system(path: &Path) -> ExitCode {
@@ -30,7 +30,7 @@ pub fn kube_gen_system(path: &Path) -> ExitCode {
         Err(problems) => return fail(&problems),
     };
     warn(stream.warnings);
-    print(&stream.yaml, "manifests")
+    write_stdout(&stream.yaml, "manifests")
 }
 
 fn fail(problems: &Problems) -> ExitCode {
@@ -44,7 +44,8 @@ fn warn(warnings: Vec<String>) {
     }
 }
 
-fn print(text: &str, what: &str) -> ExitCode {
+/// Writes the whole output at once; a reader that went away (`| head`) is not a failure.
+pub(super) fn write_stdout(text: &str, what: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

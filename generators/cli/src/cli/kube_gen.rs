@@ -85,17 +85,5 @@ pub fn run(args: KubeGenArgs) -> ExitCode {
     for warning in &manifests.warnings {
         eprintln!("warning: {warning}");
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(yaml.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        // A reader that went away (`| head`) is not our failure to report loudly.
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: cannot write the manifests: {err}");
-            ExitCode::from(super::EXIT_USAGE)
-        }
-    }
+    super::graph::write_stdout(&yaml, "manifests")
 }

@@ -334,7 +334,10 @@ mod tests {
         assert_eq!(file.services[0].include, [PathBuf::from("sys/b")]);
         assert_eq!(file.services[0].namespace, "prod");
         assert_eq!(file.services[1].namespace, "eng");
-        assert_eq!(file.outside[0].service.fqdn(), "otel.prod.svc.cluster.local");
+        assert_eq!(
+            file.outside[0].service.fqdn(),
+            "otel.prod.svc.cluster.local"
+        );
         assert_eq!(file.outside[0].protocol, Protocol::Tcp);
     }
 
@@ -347,12 +350,18 @@ mod tests {
             "{err}"
         );
         let err = parse("namespace: Prod\nservices: []\n").unwrap_err();
-        assert!(err.starts_with("sys/system.yaml:1:12: namespace: `Prod` is not"), "{err}");
+        assert!(
+            err.starts_with("sys/system.yaml:1:12: namespace: `Prod` is not"),
+            "{err}"
+        );
         let err = parse("services: []\noutside:\n  - {host: 10.0.0.1, port: 1, protocol: TCP}\n")
             .unwrap_err();
-        assert!(err.starts_with("sys/system.yaml:3:12: outside[0].host:"), "{err}");
-        let err = parse("services: []\noutside:\n  - {host: a, port: 1, protocol: UDP}\n")
-            .unwrap_err();
+        assert!(
+            err.starts_with("sys/system.yaml:3:12: outside[0].host:"),
+            "{err}"
+        );
+        let err =
+            parse("services: []\noutside:\n  - {host: a, port: 1, protocol: UDP}\n").unwrap_err();
         assert!(err.starts_with("sys/system.yaml:3:"), "{err}");
         assert!(err.contains("unknown variant `UDP`"), "{err}");
     }

@@ -246,3 +246,97 @@ impl ServiceNode {
         self.outputs.iter().find(|o| o.name == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, instance: Option<&str>, namespace: &str) -> ServiceNode {
+        ServiceNode {
+            name: match instance {
+                Some(instance) => format!("{name}-{instance}"),
+                None => name.to_owned(),
+            },
+            base_name: name.to_owned(),
+            instance: instance.map(str::to_owned),
+            namespace: namespace.to_owned(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    fn edge(from: ServiceId, to: ServiceId, protocol: Protocol, target_port: u16) -> Edge {
+        Edge {
+            from,
+            wire: format!("to{to}"),
+            to,
+            output: "server".to_owned(),
+            protocol,
+            port: 1,
+            target_port,
+        }
+    }
+
+    /// kirk calls scotty twice (gRPC and HTTP) and uhura-blue once; nobody calls kirk.
+    fn graph() -> Graph {
+        Graph {
+            services: vec![
+                service("kirk", None, "bridge"),
+                service("scotty", None, "eng"),
+                service("uhura", Some("blue"), "bridge"),
+            ],
+            outside: Vec::new(),
+            edges: vec![
+                edge(0, 1, Protocol::Http, 8080),
+                edge(0, 1, Protocol::Grpc, 50051),
+                edge(0, 2, Protocol::Http, 8090),
+                edge(2, 1, Protocol::Grpc, 50051),
+            ],
+            outside_edges: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn callers_and_callees() {
+        let graph = graph();
+        assert!(!graph.has_synchronous_callers(0));
+        assert!(graph.has_synchronous_callers(1));
+        assert_eq!(graph.callers(1).count(), 3);
+        assert_eq!(graph.callees(0).count(), 3);
+        assert_eq!(graph.service("uhura-blue", "bridge"), Some(2));
+        assert_eq!(graph.service("uhura-blue", "eng"), None);
+    }
+
+    #[test]
+    fn peers_carry_labels_namespaces_and_the_callee_ports() {
+        let graph = graph();
+        let scotty = graph.peers(1);
+        assert!(scotty.callees.is_empty());
+        let callers: Vec<(&str, Option<&str>, Vec<u16>)> = scotty
+            .callers
+            .iter()
+            .map(|p| {
+                let ports = p.ports.iter().map(|p| p.port).collect();
+                (p.name.as_str(), p.instance.as_deref(), ports)
+            })
+            .collect();
+        assert_eq!(
+            callers,
+            [
+                ("kirk", None, vec![8080, 50051]),
+                ("uhura", Some("blue"), vec![50051])
+            ]
+        );
+        let kirk = graph.peers(0);
+        assert!(kirk.callers.is_empty());
+        assert_eq!(kirk.callees.len(), 2);
+        assert_eq!(kirk.callees[0].namespace, "eng");
+        assert_eq!(
+            kirk.callees[1].ports,
+            [PeerPort {
+                port: 8090,
+                protocol: Protocol::Http
+            }]
+        );
+    }
+}

@@ -19,30 +19,24 @@ use super::load::Member;
 
 /// The names of `calls` that the caller's protos do not define, each with why.
 pub fn unknown_calls(caller: &Member, calls: &[String]) -> Vec<String> {
-    let pool = &caller.checked.compiled.pool;
-    calls
-        .iter()
-        .filter(|name| pool.get_service_by_name(name).is_none())
-        .map(|name| {
-            format!(
-                "(harness.wire).input.calls names gRPC service `{name}`, which {} and its imports do not define{}",
-                caller.checked.compiled.file_name,
-                known(pool)
-            )
-        })
-        .collect()
+    undefined(caller, calls, "input.calls")
 }
 
 /// The names of `serves` that the callee's protos do not define, each with why.
 pub fn unknown_serves(callee: &Member, serves: &[String]) -> Vec<String> {
-    let pool = &callee.checked.compiled.pool;
-    serves
+    undefined(callee, serves, "output.serves")
+}
+
+/// The names of `option` that `member`'s protos do not define.
+fn undefined(member: &Member, names: &[String], option: &str) -> Vec<String> {
+    let pool = &member.checked.compiled.pool;
+    names
         .iter()
         .filter(|name| pool.get_service_by_name(name).is_none())
         .map(|name| {
             format!(
-                "(harness.wire).output.serves names gRPC service `{name}`, which {} and its imports do not define{}",
-                callee.checked.compiled.file_name,
+                "(harness.wire).{option} names gRPC service `{name}`, which {} and its imports do not define{}",
+                member.checked.compiled.file_name,
                 known(pool)
             )
         })
@@ -142,7 +136,11 @@ fn compare_services(
                 "calls method {path}, which {}'s {} does not have (it has: {}); {}",
                 copies.callee,
                 theirs.full_name(),
-                if list.is_empty() { "none".to_owned() } else { list.join(", ") },
+                if list.is_empty() {
+                    "none".to_owned()
+                } else {
+                    list.join(", ")
+                },
                 copies.say()
             ));
             continue;

@@ -27,8 +27,9 @@ pub struct Member {
 pub fn members(file: &SystemFile) -> (Vec<Member>, Vec<Problem>) {
     let mut members: Vec<Member> = Vec::with_capacity(file.services.len());
     let mut problems = Vec::new();
-    for entry in &file.services {
-        match member(file, entry) {
+    let loaded = super::parallel_map(&file.services, |entry| member(file, entry));
+    for (entry, loaded) in file.services.iter().zip(loaded) {
+        match loaded {
             Ok(member) => {
                 if let Some(first) = members.iter().find(|m| {
                     m.node.name == member.node.name && m.node.namespace == member.node.namespace

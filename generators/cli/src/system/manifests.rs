@@ -24,25 +24,30 @@ pub fn stream(system: &System) -> Result<Stream, Problems> {
     let mut yaml = String::new();
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
-    for (id, member) in system.members.iter().enumerate() {
-        let checked = &member.checked;
-        let generated = kube::generate(
+    let ids: Vec<usize> = (0..system.members.len()).collect();
+    let generated = super::parallel_map(&ids, |&id| -> Result<_, kube::KubeGenError> {
+        let checked = &system.members[id].checked;
+        let manifests = kube::generate(
             &checked.spec,
             &checked.config,
             &checked.sources,
             &options(system, id),
-        );
-        match generated.and_then(|manifests| {
-            let text = manifests.to_yaml().map_err(|err| {
-                kube::KubeGenError::Unsupported(err.to_string())
-            })?;
-            Ok((manifests.warnings, text))
-        }) {
-            Ok((notes, text)) => {
+        )?;
+        Ok((manifests.to_yaml(), manifests.warnings))
+    });
+    for (member, generated) in system.members.iter().zip(generated) {
+        match generated {
+            Ok((Ok(text), notes)) => {
                 yaml.push_str(&text);
-                warnings.extend(notes.into_iter().map(|note| format!("{}: {note}", member.node.name)));
+                let name = &member.node.name;
+                warnings.extend(notes.iter().map(|note| format!("{name}: {note}")));
             }
             Err(err) => problems.push(Problem::kube_gen(&member.entry, &err)),
+            // A bug, never the user's mistake: exit 2, as kube-gen.
+            Ok((Err(err), _)) => problems.push(Problem {
+                exit_code: 2,
+                text: format!("error: {err}\n"),
+            }),
         }
     }
     warnings.extend(system.system_warnings());

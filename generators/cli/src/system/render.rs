@@ -43,18 +43,37 @@ fn address(socket: &Socket) -> String {
 fn text(graph: &Graph) -> String {
     let mut out = String::new();
     for service in &graph.services {
-        let _ = writeln!(out, "service {} (namespace {})", service.name, service.namespace);
+        let _ = writeln!(
+            out,
+            "service {} (namespace {})",
+            service.name, service.namespace
+        );
         for input in &service.inputs {
             let _ = write!(out, "  input  {} {}", input.name, input.reach.as_str_name());
             if let Some(socket) = &input.socket {
-                let _ = write!(out, " {} {}", protocol_name(socket.protocol), address(socket));
+                let _ = write!(
+                    out,
+                    " {} {}",
+                    protocol_name(socket.protocol),
+                    address(socket)
+                );
             }
             out.push('\n');
         }
         for output in &service.outputs {
-            let _ = write!(out, "  output {} {}", output.name, output.expose.as_str_name());
+            let _ = write!(
+                out,
+                "  output {} {}",
+                output.name,
+                output.expose.as_str_name()
+            );
             if let Some(socket) = &output.socket {
-                let _ = write!(out, " {} {}", protocol_name(socket.protocol), address(socket));
+                let _ = write!(
+                    out,
+                    " {} {}",
+                    protocol_name(socket.protocol),
+                    address(socket)
+                );
             }
             if let Some(port) = output.service_port {
                 let _ = write!(out, " (Service port {port})");
@@ -125,8 +144,8 @@ fn picture(graph: &Graph) -> Picture {
         edges: Vec::new(),
     };
     let dependency = |picture: &mut Picture, label: String, clients: bool| -> String {
-        if let Some(found) = (picture.dependencies.iter())
-            .find(|d| d.label == label && d.clients == clients)
+        if let Some(found) =
+            (picture.dependencies.iter()).find(|d| d.label == label && d.clients == clients)
         {
             return found.id.clone();
         }
@@ -145,7 +164,9 @@ fn picture(graph: &Graph) -> Picture {
             {
                 let clients = dependency(&mut picture, CLIENTS.to_owned(), true);
                 let label = format!("{} :{port}", protocol_name(socket.protocol));
-                picture.edges.push((clients, service_id(index), label, true));
+                picture
+                    .edges
+                    .push((clients, service_id(index), label, true));
             }
         }
     }
@@ -186,7 +207,11 @@ fn mermaid(graph: &Graph) -> String {
         );
     }
     for dependency in &picture.dependencies {
-        let (open, close) = if dependency.clients { ("((", "))") } else { ("[(", ")]") };
+        let (open, close) = if dependency.clients {
+            ("((", "))")
+        } else {
+            ("[(", ")]")
+        };
         let label = quote(&dependency.label);
         let _ = writeln!(out, "  {}{open}\"{label}\"{close}", dependency.id);
     }
@@ -217,7 +242,11 @@ fn dot(graph: &Graph) -> String {
             "  {} [label=\"{}\", shape={}, style=filled, fillcolor=\"#f3f4f6\"];",
             dependency.id,
             quote(&dependency.label),
-            if dependency.clients { "ellipse" } else { "cylinder" }
+            if dependency.clients {
+                "ellipse"
+            } else {
+                "cylinder"
+            }
         );
     }
     for (from, to, label, leaves) in &picture.edges {

@@ -71,7 +71,12 @@ fn located(member: &Member, wire: &str, part: SocketPart, message: String) -> Di
     match spec {
         Some(spec) => {
             let path = spec.socket_path(part).unwrap_or_default();
-            config::locate(&member.checked.spec.message, &member.checked.sources, &path, message)
+            config::locate(
+                &member.checked.spec.message,
+                &member.checked.sources,
+                &path,
+                message,
+            )
         }
         None => Diagnostic {
             file: Some(member.entry.config.clone()),
@@ -102,7 +107,10 @@ struct Resolver<'a> {
 /// What a host names in the system.
 enum Target {
     /// A service's Service (`headless`: its headless Service).
-    Service { id: ServiceId, headless: bool },
+    Service {
+        id: ServiceId,
+        headless: bool,
+    },
     Outside(Vec<usize>),
     Nothing,
 }
@@ -229,7 +237,10 @@ impl Resolver<'_> {
         else {
             return Err(vec![self.port_error(socket, service, headless)]);
         };
-        let served = output.socket.as_ref().expect("an exposed output has a socket");
+        let served = output
+            .socket
+            .as_ref()
+            .expect("an exposed output has a socket");
         if !compatible(socket.protocol, served.protocol) {
             return Err(vec![self.at(
                 SocketPart::Host,
@@ -254,7 +265,13 @@ impl Resolver<'_> {
         let contract = if self.input.calls.is_empty() {
             Vec::new()
         } else {
-            grpc_contract::check(self.caller(), &self.input.calls, callee, &output.name, serves)
+            grpc_contract::check(
+                self.caller(),
+                &self.input.calls,
+                callee,
+                &output.name,
+                serves,
+            )
         };
         if !contract.is_empty() {
             return Err(contract
@@ -321,13 +338,11 @@ impl Resolver<'_> {
         )
     }
 
-    fn to_outside(
-        &self,
-        socket: &Socket,
-        entries: &[usize],
-    ) -> Result<usize, Diagnostic> {
+    fn to_outside(&self, socket: &Socket, entries: &[usize]) -> Result<usize, Diagnostic> {
         let graph = self.graph;
-        let matching = entries.iter().find(|&&i| graph.outside[i].port == socket.port);
+        let matching = entries
+            .iter()
+            .find(|&&i| graph.outside[i].port == socket.port);
         let Some(&index) = matching else {
             let ports: Vec<String> = entries
                 .iter()
@@ -429,7 +444,11 @@ pub fn protocol_name(protocol: Protocol) -> &'static str {
 
 /// `a TCP`, `an HTTP`, `a gRPC`.
 fn a_protocol(protocol: Protocol) -> String {
-    let article = if protocol == Protocol::Http { "an" } else { "a" };
+    let article = if protocol == Protocol::Http {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {}", protocol_name(protocol))
 }
 
