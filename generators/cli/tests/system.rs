@@ -754,3 +754,35 @@ fn kube_gen_system_knows_the_callers_from_the_graph() {
     );
     assert!(output.stdout.is_empty(), "no partial stream");
 }
+
+#[test]
+fn a_served_service_defined_nowhere_is_an_error_and_serves_narrows_what_is_served() {
+    let serves = |name: &str| {
+        let name = name.to_owned();
+        move |f: &mut BTreeMap<&'static str, String>| {
+            replace(
+                f,
+                "eng/eng.proto",
+                "(harness.wire).output.expose = INTERNAL\n    ];\n    harness.http.Server api",
+                &format!(
+                    "(harness.wire).output.expose = INTERNAL,\n        (harness.wire).output.serves = \"{name}\"\n    ];\n    harness.http.Server api"
+                ),
+            );
+        }
+    };
+    fails_with(
+        &graph_of(serves("eng.Nope")),
+        "error: eng/eng.yaml:3:11: server.bind.host: (harness.wire).output.serves names gRPC service `eng.Nope`, which eng.proto and its imports do not define (they define: eng.Eng)",
+    );
+    // A server that names what it serves serves only that.
+    let output = graph_of(|f| {
+        f.get_mut("eng/eng.proto")
+            .unwrap()
+            .push_str("service Admin { rpc Status(StatusRequest) returns (StatusReply); }\n");
+        serves("eng.Admin")(f);
+    });
+    fails_with(
+        &output,
+        "error: bridge/bridge.yaml:3:11: eng.address.host: calls gRPC service eng.Eng, but output `server` of eng does not serve it (it serves: eng.Admin)",
+    );
+}

@@ -166,85 +166,37 @@ impl SystemFile {
 
     fn from_raw(source: Source, raw: RawFile, problems: &mut Vec<Diagnostic>) -> Self {
         let dir = source.path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let mut check = |steps: Vec<Step>, value: &str, rule: &str, verdict: Result<(), String>| {
-            if let Err(reason) = verdict {
-                let message = format!("`{value}` is not {rule}: {reason}");
-                problems.push(diagnostic_at(&source, &steps, message));
-            }
+        let mut checker = Checker {
+            source: &source,
+            problems,
         };
         let namespace = raw
             .namespace
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-        check(
-            key(&["namespace"]),
-            &namespace,
-            "a namespace (a DNS-1123 label)",
-            names::check_dns1123_label(&namespace),
-        );
+        checker.label(vec![named("namespace")], &namespace, "a namespace");
         if let Some(domain) = &raw.base_domain {
-            check(
-                key(&["base_domain"]),
-                domain,
-                "a domain",
-                names::check_domain(domain),
-            );
+            let verdict = names::check_domain(domain);
+            checker.check(vec![named("base_domain")], domain, "a domain", verdict);
         }
-        let mut services = Vec::with_capacity(raw.services.len());
-        for (index, service) in raw.services.into_iter().enumerate() {
-            let at = |field: &str| vec![services_key(), Step::Index(index), named(field)];
-            check(
-                at("version"),
-                &service.version,
-                "an image tag and label value",
-                names::check_version(&service.version),
-            );
-            if let Some(instance) = &service.instance {
-                check(
-                    at("instance"),
-                    instance,
-                    "an instance name (a DNS-1123 label)",
-                    names::check_dns1123_label(instance),
-                );
-            }
-            if let Some(ns) = &service.namespace {
-                check(
-                    at("namespace"),
-                    ns,
-                    "a namespace (a DNS-1123 label)",
-                    names::check_dns1123_label(ns),
-                );
-            }
-            services.push(ServiceEntry {
-                index,
-                proto: dir.join(&service.proto),
-                include: service.include.iter().map(|d| dir.join(d)).collect(),
-                config: dir.join(&service.config),
-                merge: service.merge.as_ref().map(|p| dir.join(p)),
-                patch: service.patch.as_ref().map(|p| dir.join(p)),
-                version: service.version,
-                instance: service.instance,
-                namespace: service.namespace.unwrap_or_else(|| namespace.clone()),
-            });
-        }
-        let mut outside = Vec::with_capacity(raw.outside.len());
-        for (index, entry) in raw.outside.into_iter().enumerate() {
-            match ServiceHost::parse(&entry.host, &namespace) {
-                Some(service) => outside.push(OutsideEntry {
-                    host: entry.host,
-                    service,
-                    port: entry.port,
-                    protocol: entry.protocol.into(),
-                }),
-                None => problems.push(diagnostic_at(
-                    &source,
-                    &[named("outside"), Step::Index(index), named("host")],
-                    format!(
-                        "`{}` is not a Service name of the cluster (NAME, NAME.NS, NAME.NS.svc or NAME.NS.svc.cluster.local); an EXTERNAL input needs no entry",
-                        entry.host
-                    ),
-                )),
-            }
-        }
+        let services = (raw.services.into_iter().enumerate())
+            .map(|(index, service)| {
+                checker.service(index, &service);
+                ServiceEntry {
+                    index,
+                    proto: dir.join(&service.proto),
+                    include: service.include.iter().map(|d| dir.join(d)).collect(),
+                    config: dir.join(&service.config),
+                    merge: service.merge.as_ref().map(|p| dir.join(p)),
+                    patch: service.patch.as_ref().map(|p| dir.join(p)),
+                    version: service.version,
+                    instance: service.instance,
+                    namespace: service.namespace.unwrap_or_else(|| namespace.clone()),
+                }
+            })
+            .collect();
+        let outside = (raw.outside.into_iter().enumerate())
+            .filter_map(|(index, entry)| checker.outside(index, entry, &namespace))
+            .collect();
         SystemFile {
             source,
             namespace,
@@ -260,13 +212,74 @@ impl SystemFile {
     }
 }
 
+/// Checks the values of a system file, collecting every problem.
+struct Checker<'a> {
+    source: &'a Source,
+    problems: &'a mut Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn check(&mut self, steps: Vec<Step>, value: &str, rule: &str, verdict: Result<(), String>) {
+        if let Err(reason) = verdict {
+            let message = format!("`{value}` is not {rule}: {reason}");
+            self.problems
+                .push(diagnostic_at(self.source, &steps, message));
+        }
+    }
+
+    /// A namespace or instance name: a DNS-1123 label.
+    fn label(&mut self, steps: Vec<Step>, value: &str, what: &str) {
+        let verdict = names::check_dns1123_label(value);
+        self.check(steps, value, &format!("{what} (a DNS-1123 label)"), verdict);
+    }
+
+    fn service(&mut self, index: usize, service: &RawService) {
+        let at = |field: &str| vec![services_key(), Step::Index(index), named(field)];
+        let version = &service.version;
+        let verdict = names::check_version(version);
+        self.check(
+            at("version"),
+            version,
+            "an image tag and label value",
+            verdict,
+        );
+        if let Some(instance) = &service.instance {
+            self.label(at("instance"), instance, "an instance name");
+        }
+        if let Some(namespace) = &service.namespace {
+            self.label(at("namespace"), namespace, "a namespace");
+        }
+    }
+
+    fn outside(
+        &mut self,
+        index: usize,
+        entry: RawOutside,
+        namespace: &str,
+    ) -> Option<OutsideEntry> {
+        let Some(service) = ServiceHost::parse(&entry.host, namespace) else {
+            self.problems.push(diagnostic_at(
+                self.source,
+                &[named("outside"), Step::Index(index), named("host")],
+                format!(
+                    "`{}` is not a Service name of the cluster (NAME, NAME.NS, NAME.NS.svc or NAME.NS.svc.cluster.local); an EXTERNAL input needs no entry",
+                    entry.host
+                ),
+            ));
+            return None;
+        };
+        Some(OutsideEntry {
+            host: entry.host,
+            service,
+            port: entry.port,
+            protocol: entry.protocol.into(),
+        })
+    }
+}
+
 /// The step to a key of the file.
 pub fn named(key: &str) -> Step {
     Step::Key(vec![key.to_owned()])
-}
-
-fn key(keys: &[&str]) -> Vec<Step> {
-    keys.iter().map(|k| named(k)).collect()
 }
 
 fn services_key() -> Step {

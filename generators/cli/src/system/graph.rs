@@ -62,6 +62,8 @@ pub struct OutputNode {
     /// The port of the Service that exposes it (its own port on the headless Service);
     /// `None` when no Service does.
     pub service_port: Option<u16>,
+    /// `(harness.wire).output.serves`, as declared.
+    pub serves: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,6 +232,7 @@ impl ServiceNode {
                 expose: wire.expose().unwrap_or(Expose::Private),
                 socket: socket(wire),
                 service_port: service_port(wire),
+                serves: wire.spec.serves.clone(),
             })
             .collect();
         ServiceNode {

@@ -11,66 +11,51 @@
 
 use std::collections::HashSet;
 
-use prost_reflect::{
-    Cardinality, DescriptorPool, FieldDescriptor, Kind, MessageDescriptor, ServiceDescriptor,
-};
-
+use super::api::{ApiService, Apis, FieldKind};
 use super::load::Member;
 
 /// The names of `calls` that the caller's protos do not define, each with why.
 pub fn unknown_calls(caller: &Member, calls: &[String]) -> Vec<String> {
-    undefined(caller, calls, "input.calls")
+    undefined(&caller.apis, calls, "input.calls")
 }
 
 /// The names of `serves` that the callee's protos do not define, each with why.
 pub fn unknown_serves(callee: &Member, serves: &[String]) -> Vec<String> {
-    undefined(callee, serves, "output.serves")
+    undefined(&callee.apis, serves, "output.serves")
 }
 
-/// The names of `option` that `member`'s protos do not define.
-fn undefined(member: &Member, names: &[String], option: &str) -> Vec<String> {
-    let pool = &member.checked.compiled.pool;
+/// The names of `option` that the protos of `apis` do not define.
+fn undefined(apis: &Apis, names: &[String], option: &str) -> Vec<String> {
+    let known = if apis.defined.is_empty() {
+        String::new()
+    } else {
+        format!(" (they define: {})", apis.defined.join(", "))
+    };
     names
         .iter()
-        .filter(|name| pool.get_service_by_name(name).is_none())
+        .filter(|name| !apis.defined.contains(name))
         .map(|name| {
             format!(
-                "(harness.wire).{option} names gRPC service `{name}`, which {} and its imports do not define{}",
-                member.checked.compiled.file_name,
-                known(pool)
+                "(harness.wire).{option} names gRPC service `{name}`, which {} and its imports do not define{known}",
+                apis.file_name
             )
         })
         .collect()
 }
 
-fn known(pool: &DescriptorPool) -> String {
-    let names: Vec<String> = pool.services().map(|s| s.full_name().to_owned()).collect();
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!(" (they define: {})", names.join(", "))
-    }
-}
-
-/// The gRPC services `callee`'s output serves: its `serves`, or the services of its own
-/// proto file. Names its protos do not define are left out (reported on their own).
-pub fn served(callee: &Member, serves: &[String]) -> Vec<ServiceDescriptor> {
-    let compiled = &callee.checked.compiled;
-    if serves.is_empty() {
-        return compiled
-            .pool
-            .get_file_by_name(&compiled.file_name)
-            .map(|file| file.services().collect())
-            .unwrap_or_default();
-    }
-    serves
+/// The gRPC services an output serves: its `serves`, or the services of its own proto
+/// file. Names its protos do not define are left out (reported on their own).
+fn served<'a>(apis: &'a Apis, serves: &'a [String]) -> Vec<&'a str> {
+    let names = if serves.is_empty() { &apis.own } else { serves };
+    names
         .iter()
-        .filter_map(|name| compiled.pool.get_service_by_name(name))
+        .filter(|name| apis.services.contains_key(*name))
+        .map(String::as_str)
         .collect()
 }
 
 /// Every way the services `calls` of `caller` break against what `callee`'s output
-/// `output` serves.
+/// `output` serves (`serves`, as declared).
 pub fn check(
     caller: &Member,
     calls: &[String],
@@ -78,151 +63,136 @@ pub fn check(
     output: &str,
     serves: &[String],
 ) -> Vec<String> {
-    let served = served(callee, serves);
+    let served = served(&callee.apis, serves);
     let mut problems = Vec::new();
     for name in calls {
-        let Some(ours) = caller.checked.compiled.pool.get_service_by_name(name) else {
+        let Some(ours) = caller.apis.services.get(name) else {
             continue;
         };
-        let Some(theirs) = served.iter().find(|s| s.full_name() == name.as_str()) else {
-            let list: Vec<&str> = served.iter().map(|s| s.full_name()).collect();
+        let Some(theirs) = served
+            .contains(&name.as_str())
+            .then(|| &callee.apis.services[name])
+        else {
             problems.push(format!(
                 "calls gRPC service {name}, but output `{output}` of {} does not serve it (it serves: {})",
                 callee.node.name,
-                if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+                if served.is_empty() { "none".to_owned() } else { served.join(", ") }
             ));
             continue;
         };
-        let (ours_file, theirs_file) = (ours.parent_file(), theirs.parent_file());
         let copies = Copies {
-            caller: &caller.node.name,
-            callee: &callee.node.name,
-            ours: ours_file.name(),
-            theirs: theirs_file.name(),
+            caller,
+            callee,
+            ours_file: &ours.file,
+            theirs_file: &theirs.file,
         };
-        compare_services(&ours, theirs, &copies, &mut problems);
+        copies.compare_services(name, ours, theirs, &mut problems);
     }
     problems
 }
 
-/// Whose copy is whose, for messages.
+/// The two copies of one API: the caller's and the callee's.
 struct Copies<'a> {
-    caller: &'a str,
-    callee: &'a str,
-    ours: &'a str,
-    theirs: &'a str,
+    caller: &'a Member,
+    callee: &'a Member,
+    ours_file: &'a str,
+    theirs_file: &'a str,
 }
 
 impl Copies<'_> {
     fn say(&self) -> String {
         format!(
             "{}'s copy ({}) and {}'s ({})",
-            self.caller, self.ours, self.callee, self.theirs
+            self.caller.node.name, self.ours_file, self.callee.node.name, self.theirs_file
         )
     }
-}
 
-fn compare_services(
-    ours: &ServiceDescriptor,
-    theirs: &ServiceDescriptor,
-    copies: &Copies<'_>,
-    problems: &mut Vec<String>,
-) {
-    for method in ours.methods() {
-        let path = format!("{}/{}", ours.full_name(), method.name());
-        let Some(served) = theirs.methods().find(|m| m.name() == method.name()) else {
-            let list: Vec<String> = theirs.methods().map(|m| m.name().to_owned()).collect();
-            problems.push(format!(
-                "calls method {path}, which {}'s {} does not have (it has: {}); {}",
-                copies.callee,
-                theirs.full_name(),
-                if list.is_empty() {
-                    "none".to_owned()
-                } else {
-                    list.join(", ")
-                },
-                copies.say()
-            ));
-            continue;
-        };
-        if (method.is_client_streaming(), method.is_server_streaming())
-            != (served.is_client_streaming(), served.is_server_streaming())
-        {
-            problems.push(format!(
-                "method {path} streams differently in {}",
-                copies.say()
-            ));
-        }
-        for (what, a, b) in [
-            ("request", method.input(), served.input()),
-            ("response", method.output(), served.output()),
-        ] {
-            let mut differences = Vec::new();
-            compare_messages(&a, &b, "", &mut HashSet::new(), &mut differences);
-            for difference in differences {
+    fn compare_services(
+        &self,
+        name: &str,
+        ours: &ApiService,
+        theirs: &ApiService,
+        problems: &mut Vec<String>,
+    ) {
+        for method in &ours.methods {
+            let path = format!("{name}/{}", method.name);
+            let Some(served) = theirs.methods.iter().find(|m| m.name == method.name) else {
+                let list: Vec<&str> = theirs.methods.iter().map(|m| m.name.as_str()).collect();
                 problems.push(format!(
-                    "the {what} {} of {path} is not wire-compatible between {}: {difference}",
-                    a.full_name(),
-                    copies.say()
+                    "calls method {path}, which {}'s {name} does not have (it has: {}); {}",
+                    self.callee.node.name,
+                    if list.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        list.join(", ")
+                    },
+                    self.say()
                 ));
+                continue;
+            };
+            if (method.client_streaming, method.server_streaming)
+                != (served.client_streaming, served.server_streaming)
+            {
+                problems.push(format!(
+                    "method {path} streams differently in {}",
+                    self.say()
+                ));
+            }
+            for (what, a, b) in [
+                ("request", &method.input, &served.input),
+                ("response", &method.output, &served.output),
+            ] {
+                let mut differences = Vec::new();
+                self.compare_messages(a, b, "", &mut HashSet::new(), &mut differences);
+                for difference in differences {
+                    problems.push(format!(
+                        "the {what} {a} of {path} is not wire-compatible between {}: {difference}",
+                        self.say()
+                    ));
+                }
             }
         }
     }
-}
 
-/// The fields of `ours` whose number `theirs` uses with another type or cardinality,
-/// nested messages included (each pair once, so recursive messages end).
-fn compare_messages(
-    ours: &MessageDescriptor,
-    theirs: &MessageDescriptor,
-    trail: &str,
-    seen: &mut HashSet<(String, String)>,
-    differences: &mut Vec<String>,
-) {
-    if !seen.insert((ours.full_name().to_owned(), theirs.full_name().to_owned())) {
-        return;
-    }
-    for field in ours.fields() {
-        let Some(other) = theirs.get_field(field.number()) else {
-            continue;
-        };
-        let at = format!("{trail}{}", field.name());
-        let (a, b) = (type_text(&field), type_text(&other));
-        let same_shape = field.cardinality() == other.cardinality()
-            && field.is_map() == other.is_map()
-            && match (field.kind(), other.kind()) {
-                (Kind::Message(x), Kind::Message(y)) => {
-                    compare_messages(&x, &y, &format!("{at}."), seen, differences);
-                    true
-                }
-                (Kind::Enum(_), Kind::Enum(_)) => true,
-                (x, y) => x == y,
-            };
-        if !same_shape {
-            differences.push(format!(
-                "field {} (`{at}`) is `{a}` in one and `{b}` in the other",
-                field.number()
-            ));
+    /// The fields of `ours` whose number `theirs` uses with another type or cardinality,
+    /// nested messages included (each pair once, so recursive messages end).
+    fn compare_messages(
+        &self,
+        ours: &str,
+        theirs: &str,
+        trail: &str,
+        seen: &mut HashSet<(String, String)>,
+        differences: &mut Vec<String>,
+    ) {
+        if !seen.insert((ours.to_owned(), theirs.to_owned())) {
+            return;
         }
-    }
-}
-
-/// `repeated uint32`, `map<string, int64>`, `scotty.Detail`.
-fn type_text(field: &FieldDescriptor) -> String {
-    let kind = |kind: Kind| match kind {
-        Kind::Message(m) => m.full_name().to_owned(),
-        Kind::Enum(e) => e.full_name().to_owned(),
-        other => format!("{other:?}").to_lowercase(),
-    };
-    if field.is_map()
-        && let Kind::Message(entry) = field.kind()
-        && let (Some(k), Some(v)) = (entry.get_field(1), entry.get_field(2))
-    {
-        return format!("map<{}, {}>", kind(k.kind()), kind(v.kind()));
-    }
-    match field.cardinality() {
-        Cardinality::Repeated => format!("repeated {}", kind(field.kind())),
-        Cardinality::Required => format!("required {}", kind(field.kind())),
-        Cardinality::Optional => kind(field.kind()),
+        let (Some(ours), Some(theirs)) = (
+            self.caller.apis.messages.get(ours),
+            self.callee.apis.messages.get(theirs),
+        ) else {
+            return;
+        };
+        for field in ours {
+            let Some(other) = theirs.iter().find(|f| f.number == field.number) else {
+                continue;
+            };
+            let at = format!("{trail}{}", field.name);
+            let same_shape = field.cardinality == other.cardinality
+                && field.is_map == other.is_map
+                && match (&field.kind, &other.kind) {
+                    (FieldKind::Message(x), FieldKind::Message(y)) => {
+                        self.compare_messages(x, y, &format!("{at}."), seen, differences);
+                        true
+                    }
+                    (x, y) => x == y,
+                };
+            if !same_shape {
+                differences.push(format!(
+                    "field {} (`{at}`) is `{}` in one and `{}` in the other",
+                    field.number, field.text, other.text
+                ));
+            }
+        }
     }
 }

@@ -1,19 +1,23 @@
 //! Every service of a system file, checked exactly as `harness check` and `harness
 //! kube-gen` check it (the same calls, so the same messages).
 
-use harness_core::check::{Checked, check_files};
+use harness_core::check::{CheckError, Checked, check_files};
 
 use crate::kube::{self, Options, context::Context};
 
 use super::Problem;
+use super::api::Apis;
 use super::file::{ServiceEntry, SystemFile, service_steps};
 use super::graph::ServiceNode;
 
-/// A service of the system that passed every check.
+/// A service of the system that passed every check. It keeps what the graph needs, not
+/// the checked configuration and its descriptors (large, and a system may have a thousand
+/// services): [`Member::check`] checks the service again where those are needed.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub entry: ServiceEntry,
-    pub checked: Checked,
+    /// The gRPC services it calls and serves, for the contract check.
+    pub apis: Apis,
     /// kube-gen's options from the system file; `synchronous_callers` comes from the graph.
     pub options: Options,
     pub node: ServiceNode,
@@ -51,18 +55,27 @@ pub fn members(file: &SystemFile) -> (Vec<Member>, Vec<Problem>) {
     (members, problems)
 }
 
-fn member(file: &SystemFile, entry: &ServiceEntry) -> Result<Member, Problem> {
-    let checked = check_files(
+/// Checks the service of `entry`, as `harness check` does.
+fn check(entry: &ServiceEntry) -> Result<Checked, CheckError> {
+    check_files(
         &entry.proto,
         &entry.include,
         &entry.config,
         entry.merge.as_deref(),
         entry.patch.as_deref(),
     )
-    .map_err(|err| Problem {
-        exit_code: err.exit_code(),
-        text: err.report(),
-    })?;
+}
+
+impl Member {
+    /// The service checked again, for what the member does not keep: its manifests, the
+    /// position of a value in its configuration.
+    pub fn check(&self) -> Result<Checked, Problem> {
+        check(&self.entry).map_err(|err| Problem::check(&err))
+    }
+}
+
+fn member(file: &SystemFile, entry: &ServiceEntry) -> Result<Member, Problem> {
+    let checked = check(entry).map_err(|err| Problem::check(&err))?;
     let options = Options {
         instance: entry.instance.clone(),
         namespace: entry.namespace.clone(),
@@ -75,7 +88,7 @@ fn member(file: &SystemFile, entry: &ServiceEntry) -> Result<Member, Problem> {
     let warnings = ctx.warnings.clone();
     Ok(Member {
         entry: entry.clone(),
-        checked,
+        apis: Apis::of(&checked),
         options,
         node,
         warnings,
@@ -83,6 +96,14 @@ fn member(file: &SystemFile, entry: &ServiceEntry) -> Result<Member, Problem> {
 }
 
 impl Problem {
+    /// A service that fails `harness check`, said as it says it.
+    pub fn check(err: &CheckError) -> Problem {
+        Problem {
+            exit_code: err.exit_code(),
+            text: err.report(),
+        }
+    }
+
     /// A service kube-gen refuses, said as kube-gen says it, with the service's
     /// configuration named when the message does not locate itself.
     pub fn kube_gen(entry: &ServiceEntry, err: &kube::KubeGenError) -> Problem {

@@ -25,14 +25,18 @@ pub fn stream(system: &System) -> Result<Stream, Problems> {
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
     let ids: Vec<usize> = (0..system.members.len()).collect();
-    let generated = super::parallel_map(&ids, |&id| -> Result<_, kube::KubeGenError> {
-        let checked = &system.members[id].checked;
+    // Each service is checked again and generated, a few at a time: the system keeps no
+    // service's descriptors.
+    let generated = super::parallel_map(&ids, |&id| -> Result<_, Problem> {
+        let member = &system.members[id];
+        let checked = member.check()?;
         let manifests = kube::generate(
             &checked.spec,
             &checked.config,
             &checked.sources,
             &options(system, id),
-        )?;
+        )
+        .map_err(|err| Problem::kube_gen(&member.entry, &err))?;
         Ok((manifests.to_yaml(), manifests.warnings))
     });
     for (member, generated) in system.members.iter().zip(generated) {
@@ -42,7 +46,7 @@ pub fn stream(system: &System) -> Result<Stream, Problems> {
                 let name = &member.node.name;
                 warnings.extend(notes.iter().map(|note| format!("{name}: {note}")));
             }
-            Err(err) => problems.push(Problem::kube_gen(&member.entry, &err)),
+            Err(problem) => problems.push(problem),
             // A bug, never the user's mistake: exit 2, as kube-gen.
             Ok((Err(err), _)) => problems.push(Problem {
                 exit_code: 2,

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use harness_core::config::Diagnostic;
 
+pub mod api;
 pub mod file;
 pub mod graph;
 pub mod grpc_contract;

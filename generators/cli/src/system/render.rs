@@ -270,52 +270,7 @@ fn socket_json(socket: Option<&Socket>) -> (Value, Value, Value) {
 
 /// `{"services": [...], "outside": [...], "edges": [...], "outside_edges": [...]}`.
 pub fn json(graph: &Graph) -> Value {
-    let services: Vec<Value> = graph
-        .services
-        .iter()
-        .map(|service| {
-            let inputs: Vec<Value> = service
-                .inputs
-                .iter()
-                .map(|input| {
-                    let (protocol, host, port) = socket_json(input.socket.as_ref());
-                    json!({
-                        "name": input.name,
-                        "type": input.config_type,
-                        "reach": input.reach.as_str_name(),
-                        "protocol": protocol,
-                        "host": host,
-                        "port": port,
-                        "calls": input.calls,
-                    })
-                })
-                .collect();
-            let outputs: Vec<Value> = service
-                .outputs
-                .iter()
-                .map(|output| {
-                    let (protocol, host, port) = socket_json(output.socket.as_ref());
-                    json!({
-                        "name": output.name,
-                        "type": output.config_type,
-                        "expose": output.expose.as_str_name(),
-                        "protocol": protocol,
-                        "host": host,
-                        "port": port,
-                        "service_port": output.service_port,
-                    })
-                })
-                .collect();
-            json!({
-                "name": service.name,
-                "service": service.base_name,
-                "instance": service.instance,
-                "namespace": service.namespace,
-                "inputs": inputs,
-                "outputs": outputs,
-            })
-        })
-        .collect();
+    let services: Vec<Value> = graph.services.iter().map(service_json).collect();
     let outside: Vec<Value> = graph
         .outside
         .iter()
@@ -359,5 +314,49 @@ pub fn json(graph: &Graph) -> Value {
         "outside": outside,
         "edges": edges,
         "outside_edges": outside_edges,
+    })
+}
+
+fn service_json(service: &ServiceNode) -> Value {
+    let inputs: Vec<Value> = service
+        .inputs
+        .iter()
+        .map(|input| {
+            let (protocol, host, port) = socket_json(input.socket.as_ref());
+            json!({
+                "name": input.name,
+                "type": input.config_type,
+                "reach": input.reach.as_str_name(),
+                "protocol": protocol,
+                "host": host,
+                "port": port,
+                "calls": input.calls,
+            })
+        })
+        .collect();
+    let outputs: Vec<Value> = service
+        .outputs
+        .iter()
+        .map(|output| {
+            let (protocol, host, port) = socket_json(output.socket.as_ref());
+            json!({
+                "name": output.name,
+                "type": output.config_type,
+                "expose": output.expose.as_str_name(),
+                "protocol": protocol,
+                "host": host,
+                "port": port,
+                "service_port": output.service_port,
+                "serves": output.serves,
+            })
+        })
+        .collect();
+    json!({
+        "name": service.name,
+        "service": service.base_name,
+        "instance": service.instance,
+        "namespace": service.namespace,
+        "inputs": inputs,
+        "outputs": outputs,
     })
 }

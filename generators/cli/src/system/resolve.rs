@@ -11,7 +11,9 @@ use crate::kube::names::ServiceHost;
 use crate::kube::service::HEADLESS_SUFFIX;
 
 use super::file::SystemFile;
-use super::graph::{Edge, Graph, InputNode, OutsideEdge, ServiceId, ServiceNode, Socket};
+use super::graph::{
+    Edge, Graph, InputNode, OutputNode, OutsideEdge, ServiceId, ServiceNode, Socket,
+};
 use super::grpc_contract;
 use super::load::Member;
 
@@ -65,18 +67,16 @@ struct Found {
     warnings: Vec<Diagnostic>,
 }
 
-/// The located diagnostic about the host or port of wire `wire` of `member`.
+/// The located diagnostic about the host or port of wire `wire` of `member`. The member
+/// is checked again for it: this is the error path (and a rare warning's).
 fn located(member: &Member, wire: &str, part: SocketPart, message: String) -> Diagnostic {
-    let spec = member.checked.spec.wires.iter().find(|w| w.name == wire);
+    let checked = member.check().ok();
+    let spec =
+        (checked.as_ref()).and_then(|c| Some((c, c.spec.wires.iter().find(|w| w.name == wire)?)));
     match spec {
-        Some(spec) => {
+        Some((checked, spec)) => {
             let path = spec.socket_path(part).unwrap_or_default();
-            config::locate(
-                &member.checked.spec.message,
-                &member.checked.sources,
-                &path,
-                message,
-            )
+            config::locate(&checked.spec.message, &checked.sources, &path, message)
         }
         None => Diagnostic {
             file: Some(member.entry.config.clone()),
@@ -88,9 +88,9 @@ fn located(member: &Member, wire: &str, part: SocketPart, message: String) -> Di
 }
 
 fn check_serves(member: &Member, errors: &mut Vec<Diagnostic>) {
-    for wire in member.checked.spec.outputs() {
-        for problem in grpc_contract::unknown_serves(member, &wire.serves) {
-            errors.push(located(member, &wire.name, SocketPart::Host, problem));
+    for output in &member.node.outputs {
+        for problem in grpc_contract::unknown_serves(member, &output.serves) {
+            errors.push(located(member, &output.name, SocketPart::Host, problem));
         }
     }
 }
@@ -237,48 +237,8 @@ impl Resolver<'_> {
         else {
             return Err(vec![self.port_error(socket, service, headless)]);
         };
-        let served = output
-            .socket
-            .as_ref()
-            .expect("an exposed output has a socket");
-        if !compatible(socket.protocol, served.protocol) {
-            return Err(vec![self.at(
-                SocketPart::Host,
-                format!(
-                    "{} input cannot call output `{}` of {}, which serves {}; {}",
-                    a_protocol(socket.protocol),
-                    output.name,
-                    service.name,
-                    protocol_name(served.protocol),
-                    self.candidates(socket.protocol)
-                ),
-            )]);
-        }
-        let serves = callee
-            .checked
-            .spec
-            .wires
-            .iter()
-            .find(|w| w.name == output.name)
-            .map(|w| w.serves.as_slice())
-            .unwrap_or_default();
-        let contract = if self.input.calls.is_empty() {
-            Vec::new()
-        } else {
-            grpc_contract::check(
-                self.caller(),
-                &self.input.calls,
-                callee,
-                &output.name,
-                serves,
-            )
-        };
-        if !contract.is_empty() {
-            return Err(contract
-                .into_iter()
-                .map(|problem| self.at(SocketPart::Host, problem))
-                .collect());
-        }
+        let served = (output.socket.as_ref()).expect("an exposed output has a socket");
+        self.check_call(socket, callee, output, served)?;
         Ok(Edge {
             from: self.from,
             wire: self.input.name.clone(),
@@ -288,6 +248,46 @@ impl Resolver<'_> {
             port: socket.port,
             target_port: served.port,
         })
+    }
+
+    /// The protocol and gRPC contract of a call from the input to `output` of `callee`.
+    fn check_call(
+        &self,
+        socket: &Socket,
+        callee: &Member,
+        output: &OutputNode,
+        served: &Socket,
+    ) -> Result<(), Vec<Diagnostic>> {
+        if !compatible(socket.protocol, served.protocol) {
+            return Err(vec![self.at(
+                SocketPart::Host,
+                format!(
+                    "{} input cannot call output `{}` of {}, which serves {}; {}",
+                    a_protocol(socket.protocol),
+                    output.name,
+                    callee.node.name,
+                    protocol_name(served.protocol),
+                    self.candidates(socket.protocol)
+                ),
+            )]);
+        }
+        if self.input.calls.is_empty() {
+            return Ok(());
+        }
+        let contract = grpc_contract::check(
+            self.caller(),
+            &self.input.calls,
+            callee,
+            &output.name,
+            &output.serves,
+        );
+        if contract.is_empty() {
+            return Ok(());
+        }
+        Err(contract
+            .into_iter()
+            .map(|problem| self.at(SocketPart::Host, problem))
+            .collect())
     }
 
     fn port_error(&self, socket: &Socket, service: &ServiceNode, headless: bool) -> Diagnostic {
