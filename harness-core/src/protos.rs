@@ -454,9 +454,17 @@ mod tests {
     #[test]
     fn the_bundled_path_builds_what_protox_builds() {
         for proto in repository_protos() {
-            let fast = compile_on_bundled(&proto, &[])
-                .unwrap_or_else(|| panic!("{} took the protox path", proto.display()));
             let protox = compile_with_protox(&proto, &[]).unwrap();
+            let Some(fast) = compile_on_bundled(&proto, &[]) else {
+                // Only a proto that imports from disk (kirk's copy of scotty's API) may
+                // take the protox path.
+                assert!(
+                    protox.disk_files.len() > 1,
+                    "{} took the protox path",
+                    proto.display()
+                );
+                continue;
+            };
             assert_eq!(
                 fast.pool.encode_to_vec(),
                 protox.pool.encode_to_vec(),
