@@ -786,3 +786,83 @@ fn a_served_service_defined_nowhere_is_an_error_and_serves_narrows_what_is_serve
         "error: bridge/bridge.yaml:3:11: eng.address.host: calls gRPC service eng.Eng, but output `server` of eng does not serve it (it serves: eng.Admin)",
     );
 }
+
+#[test]
+fn an_instance_is_reached_by_its_full_name_and_a_headless_output_on_its_own_port() {
+    // eng runs as instance blue; its api output is HEADLESS, reached at eng-blue-headless
+    // on the container port.
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "system.yaml",
+            "config: eng/eng.yaml, version: v1",
+            "config: eng/eng.yaml, version: v1, instance: blue",
+        );
+        let proto = f.get_mut("eng/eng.proto").unwrap();
+        *proto = proto.replacen(
+            "(harness.wire).output.type = \"harness_wires::http::Server\",\n        (harness.wire).output.expose = INTERNAL",
+            "(harness.wire).output.type = \"harness_wires::http::Server\",\n        (harness.wire).output.expose = HEADLESS",
+            1,
+        );
+        replace(f, "bridge/bridge.yaml", "host: eng\n", "host: eng-blue\n");
+        replace(
+            f,
+            "bridge/bridge.yaml",
+            "host: eng\n    port: 80",
+            "host: eng-blue-headless\n    port: 8080",
+        );
+    });
+    assert!(output.status.success(), "{}", stderr(&output));
+    let graph: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let edges = graph["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 2, "{edges:?}");
+    assert_eq!(edges[0]["to"], "eng-blue");
+    assert_eq!(edges[1]["output"], "api");
+    assert_eq!(edges[1]["port"], 8080);
+    assert_eq!(graph["services"][0]["instance"], "blue");
+    // The plain name no longer resolves, and says what would.
+    let output = graph_of(|f| {
+        replace(
+            f,
+            "system.yaml",
+            "config: eng/eng.yaml, version: v1",
+            "config: eng/eng.yaml, version: v1, instance: blue",
+        );
+    });
+    fails_with(
+        &output,
+        "eng.address.host: host `eng` names no service of the system (it is Service eng in namespace prod); would resolve: eng-blue:50051;",
+    );
+}
+
+#[test]
+fn the_text_mermaid_and_dot_formats_draw_the_fixture() {
+    let dir = write_system(|_| {});
+    let text = stdout(&harness_in(dir.path(), &["graph", "system.yaml"]));
+    assert!(
+        text.contains("  bridge.eng -> eng.server gRPC port 50051\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  bridge.web -> eng.api HTTP port 80\n"),
+        "{text}"
+    );
+    let mermaid = stdout(&harness_in(
+        dir.path(),
+        &["graph", "system.yaml", "--format", "mermaid"],
+    ));
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("  s1 -->|\"gRPC :50051\"| s0\n"),
+        "{mermaid}"
+    );
+    let dot = stdout(&harness_in(
+        dir.path(),
+        &["graph", "system.yaml", "--format", "dot"],
+    ));
+    assert!(dot.contains("  s1 -> s0 [label=\"HTTP :80\"];\n"), "{dot}");
+    assert!(
+        dot.contains("  d0 -> s1 [label=\"HTTP :80\", style=dashed];\n"),
+        "{dot}"
+    );
+}
