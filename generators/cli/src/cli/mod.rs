@@ -87,7 +87,7 @@ struct KubeGenArgs {
     positionals: Vec<String>,
     /// Every service of a system file (see `harness graph`), its connections checked, in
     /// one stream; the services' options come from the file.
-    #[arg(long, value_name = "SYSTEM", conflicts_with_all = ["positionals", "includes", "instance", "secret_merge", "secret_patch", "base_domain"])]
+    #[arg(long, value_name = "SYSTEM", conflicts_with_all = ["positionals", "includes", "instance", "namespace", "secret_merge", "secret_patch", "base_domain", "router", "gateway", "target"])]
     system: Option<PathBuf>,
     /// Deploy a named instance: objects are named NAME-INSTANCE.
     #[arg(long, value_name = "NAME")]
