@@ -4,6 +4,8 @@
 //! outputs) and the port one of its ports. Each failure is located at the host (or port)
 //! value in the caller's configuration and lists what would resolve.
 
+use std::collections::HashMap;
+
 use harness_core::config::{self, Diagnostic};
 use harness_core::spec::{Expose, Protocol, Reach, SocketPart};
 
@@ -32,6 +34,7 @@ pub fn resolve(file: &SystemFile, members: &[Member]) -> Resolution {
         edges: Vec::new(),
         outside_edges: Vec::new(),
     };
+    let services = ServiceIndex::new(&nodes);
     let mut found = Found::default();
     for (id, member) in members.iter().enumerate() {
         check_serves(member, &mut found.errors);
@@ -39,6 +42,7 @@ pub fn resolve(file: &SystemFile, members: &[Member]) -> Resolution {
             Resolver {
                 members,
                 graph: &nodes,
+                services: &services,
                 from: id,
                 input,
             }
@@ -58,6 +62,27 @@ pub fn resolve(file: &SystemFile, members: &[Member]) -> Resolution {
     resolution
 }
 
+/// The Services of the system by namespace and name: each service's own, and its headless
+/// one (`NAME-headless`).
+struct ServiceIndex(HashMap<(String, String), Target>);
+
+impl ServiceIndex {
+    fn new(graph: &Graph) -> Self {
+        let mut index = HashMap::with_capacity(graph.services.len() * 2);
+        for (id, service) in graph.services.iter().enumerate() {
+            let namespace = &service.namespace;
+            let headless = Target::Service { id, headless: true };
+            index.insert((namespace.clone(), headless_name(service)), headless);
+            let own = Target::Service {
+                id,
+                headless: false,
+            };
+            index.insert((namespace.clone(), service.name.clone()), own);
+        }
+        ServiceIndex(index)
+    }
+}
+
 /// What resolving the inputs found.
 #[derive(Default)]
 struct Found {
@@ -70,20 +95,17 @@ struct Found {
 /// The located diagnostic about the host or port of wire `wire` of `member`. The member
 /// is checked again for it: this is the error path (and a rare warning's).
 fn located(member: &Member, wire: &str, part: SocketPart, message: String) -> Diagnostic {
-    let checked = member.check().ok();
-    let spec =
-        (checked.as_ref()).and_then(|c| Some((c, c.spec.wires.iter().find(|w| w.name == wire)?)));
-    match spec {
-        Some((checked, spec)) => {
-            let path = spec.socket_path(part).unwrap_or_default();
-            config::locate(&checked.spec.message, &checked.sources, &path, message)
-        }
-        None => Diagnostic {
-            file: Some(member.entry.config.clone()),
-            position: None,
-            path: Some(wire.to_owned()),
-            message,
-        },
+    if let Ok(checked) = member.check()
+        && let Some(spec) = checked.spec.wires.iter().find(|w| w.name == wire)
+    {
+        let path = spec.socket_path(part).unwrap_or_default();
+        return config::locate(&checked.spec.message, &checked.sources, &path, message);
+    }
+    Diagnostic {
+        file: Some(member.entry.config.clone()),
+        position: None,
+        path: Some(wire.to_owned()),
+        message,
     }
 }
 
@@ -100,11 +122,13 @@ struct Resolver<'a> {
     members: &'a [Member],
     /// The services and outside entries, without edges.
     graph: &'a Graph,
+    services: &'a ServiceIndex,
     from: ServiceId,
     input: &'a InputNode,
 }
 
 /// What a host names in the system.
+#[derive(Debug, Clone)]
 enum Target {
     /// A service's Service (`headless`: its headless Service).
     Service {
@@ -177,22 +201,11 @@ impl Resolver<'_> {
     }
 
     fn target(&self, host: &ServiceHost) -> Target {
-        let graph = self.graph;
-        for (id, service) in graph.services.iter().enumerate() {
-            if service.namespace != host.namespace {
-                continue;
-            }
-            if service.name == host.name {
-                return Target::Service {
-                    id,
-                    headless: false,
-                };
-            }
-            if headless_name(service) == host.name {
-                return Target::Service { id, headless: true };
-            }
+        let key = (host.namespace.clone(), host.name.clone());
+        if let Some(service) = self.services.0.get(&key) {
+            return service.clone();
         }
-        let entries: Vec<usize> = (graph.outside.iter().enumerate())
+        let entries: Vec<usize> = (self.graph.outside.iter().enumerate())
             .filter(|(_, o)| o.service == *host)
             .map(|(i, _)| i)
             .collect();
