@@ -105,6 +105,8 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
+    #[command(flatten)]
+    policy: kube_gen::PolicyArgs,
 }
 
 #[derive(Debug, Args)]
