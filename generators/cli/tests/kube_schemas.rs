@@ -291,15 +291,26 @@ fn the_validators_reject_misspelled_policy_fields() {
     for (from, to) in [
         ("  policyTypes:", "  policyType:"),
         ("    - namespaceSelector:", "    - namespaceSelecter:"),
-        ("automountServiceAccountToken: false", "automountServiceAccountTokens: false"),
+        (
+            "automountServiceAccountToken: false",
+            "automountServiceAccountTokens: false",
+        ),
     ] {
         let from = format!("\n{from}");
-        assert!(system.contains(&from), "no {from:?} in the system's objects");
+        assert!(
+            system.contains(&from),
+            "no {from:?} in the system's objects"
+        );
         fs::write(&path, system.replacen(&from, &format!("\n{to}"), 1)).unwrap();
         let output = core(std::slice::from_ref(&path));
         let report = text(&output);
         assert!(!output.status.success(), "{to} passed:\n{report}");
-        let field = to.trim().trim_start_matches("- ").split(':').next().unwrap();
+        let field = to
+            .trim()
+            .trim_start_matches("- ")
+            .split(':')
+            .next()
+            .unwrap();
         assert!(report.contains(field), "{field} not named:\n{report}");
     }
     // AuthorizationPolicy and PeerAuthentication: the custom resource validator.

@@ -232,6 +232,14 @@ pub(super) fn public_ports(ctx: &Context<'_>) -> Vec<u16> {
         .collect()
 }
 
+/// The container ports of HEADLESS outputs, which the service's own replicas call.
+pub(super) fn headless_ports(ctx: &Context<'_>) -> Vec<u16> {
+    ctx.headless_outputs
+        .iter()
+        .map(|o| o.container_port)
+        .collect()
+}
+
 /// The pods' own ServiceAccount `FULL`, whose token is never mounted: the identity the
 /// mesh gives the pods, which grants nothing in the Kubernetes API.
 pub fn service_account(ctx: &Context<'_>) -> ServiceAccount {

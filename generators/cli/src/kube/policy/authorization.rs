@@ -1,7 +1,7 @@
 //! Istio's security objects (security.istio.io/v1), typed for the fields kube-gen sets.
 //!
 //! - AuthorizationPolicy `FULL`: ALLOW only the callers' identities on the ports they
-//!   use, the ingress gateway's on PUBLIC outputs, and the monitoring namespace on the
+//!   use, its own on HEADLESS outputs (its replicas), the ingress gateway's on PUBLIC outputs, and the monitoring namespace on the
 //!   metrics ports. Once an ALLOW policy selects a workload, Istio denies every request
 //!   that no rule matches.
 //! - PeerAuthentication `default`, one per namespace: mutual TLS is mandatory, so every
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use super::{IngressGateway, Peers, metrics_ports, public_ports};
+use super::{IngressGateway, Peers, headless_ports, metrics_ports, public_ports};
 use crate::kube::context::Context;
 use crate::kube::istio::{Kind, Resource};
 
@@ -120,6 +120,14 @@ pub fn authorization_policy(
             rule(principal(caller.principal()), ports)
         })
         .collect();
+    let headless = headless_ports(ctx);
+    if !headless.is_empty() {
+        let own = ctx.service_account.as_deref().unwrap_or(&ctx.full_name);
+        rules.push(rule(
+            principal(super::principal(&ctx.namespace, own)),
+            headless,
+        ));
+    }
     let public = public_ports(ctx);
     if !public.is_empty() {
         rules.push(rule(principal(gateway.principal()), public));

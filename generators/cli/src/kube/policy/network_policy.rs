@@ -18,7 +18,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
-    IngressGateway, MESH_TELEMETRY_PORTS, Peer, Peers, exposed, metrics_ports, public_ports,
+    IngressGateway, MESH_TELEMETRY_PORTS, Peer, Peers, exposed, headless_ports, metrics_ports,
+    public_ports,
 };
 use crate::kube::context::{Context, SYSLOG_TYPE, Wire};
 use crate::kube::names::ServiceHost;
@@ -45,7 +46,11 @@ const UDP: &str = "UDP";
 /// The NetworkPolicy of the service's pods. A Knative Service's requests reach its pods
 /// through Knative's activator and queue-proxy ports, not the service's, so for
 /// `--target knative` only egress is restricted.
-pub fn network_policy(ctx: &Context<'_>, options: &Options, gateway: &IngressGateway) -> NetworkPolicy {
+pub fn network_policy(
+    ctx: &Context<'_>,
+    options: &Options,
+    gateway: &IngressGateway,
+) -> NetworkPolicy {
     let peers = options.peers.as_ref();
     let (policy_types, ingress) = match options.target {
         Target::Deployment => (
@@ -66,9 +71,9 @@ pub fn network_policy(ctx: &Context<'_>, options: &Options, gateway: &IngressGat
     }
 }
 
-/// From the callers (in a system) or the namespace (alone) to the exposed outputs, from
-/// the ingress gateway to PUBLIC ones, and from the monitoring namespace to the metrics
-/// and the sidecar's telemetry.
+/// From the callers and the service's own replicas to HEADLESS outputs (in a system) or
+/// the namespace (alone) to the exposed outputs, from the ingress gateway to PUBLIC
+/// ones, and from the monitoring namespace to the metrics and the sidecar's telemetry.
 fn ingress_rules(
     ctx: &Context<'_>,
     peers: Option<&Peers>,
@@ -88,9 +93,19 @@ fn ingress_rules(
                 rules.push(rule(namespace(&ctx.namespace), tcp_ports(ports)));
             }
         }
-        Some(peers) => rules.extend(peers.callers.iter().filter(|c| !c.ports.is_empty()).map(
-            |caller| rule(peer_pods(caller, &ctx.namespace), peer_ports(caller)),
-        )),
+        Some(peers) => {
+            rules.extend(
+                peers
+                    .callers
+                    .iter()
+                    .filter(|c| !c.ports.is_empty())
+                    .map(|caller| rule(peer_pods(caller, &ctx.namespace), peer_ports(caller))),
+            );
+            let headless = headless_ports(ctx);
+            if !headless.is_empty() {
+                rules.push(rule(own_pods(ctx), tcp_ports(headless)));
+            }
+        }
     }
     let public = public_ports(ctx);
     if !public.is_empty() {
@@ -105,8 +120,9 @@ fn ingress_rules(
     rules
 }
 
-/// To cluster DNS and istiod, to the callees (in a system) or the namespaces of the
-/// NAMESPACE and CLUSTER inputs (alone), and to the port of each EXTERNAL input.
+/// To cluster DNS and istiod, to its own replicas' HEADLESS outputs, to the callees (in
+/// a system) or the namespaces of the NAMESPACE and CLUSTER inputs (alone), and to the
+/// port of each EXTERNAL input.
 fn egress_rules(ctx: &Context<'_>, peers: Option<&Peers>) -> Vec<NetworkPolicyEgressRule> {
     let rule = |to: Option<NetworkPolicyPeer>, ports: Option<Vec<NetworkPolicyPort>>| {
         NetworkPolicyEgressRule {
@@ -121,13 +137,26 @@ fn egress_rules(ctx: &Context<'_>, peers: Option<&Peers>) -> Vec<NetworkPolicyEg
         rule(Some(dns), Some(dns_ports)),
         rule(Some(istiod), Some(tcp_ports([ISTIOD_PORT]))),
     ];
+    let headless = headless_ports(ctx);
+    if !headless.is_empty() {
+        rules.push(rule(Some(own_pods(ctx)), Some(tcp_ports(headless))));
+    }
     let mut namespaces: Vec<String> = Vec::new();
     match peers {
         None => namespaces.extend(ctx.inputs.iter().filter_map(|w| service_namespace(ctx, w))),
         Some(peers) => {
-            rules.extend(peers.callees.iter().filter(|c| !c.ports.is_empty()).map(|callee| {
-                rule(Some(peer_pods(callee, &ctx.namespace)), Some(peer_ports(callee)))
-            }));
+            rules.extend(
+                peers
+                    .callees
+                    .iter()
+                    .filter(|c| !c.ports.is_empty())
+                    .map(|callee| {
+                        rule(
+                            Some(peer_pods(callee, &ctx.namespace)),
+                            Some(peer_ports(callee)),
+                        )
+                    }),
+            );
             namespaces.extend(peers.outside.iter().map(|host| host.namespace.clone()));
         }
     }
@@ -138,7 +167,11 @@ fn egress_rules(ctx: &Context<'_>, peers: Option<&Peers>) -> Vec<NetworkPolicyEg
             seen.push(ns);
         }
     }
-    for wire in ctx.inputs.iter().filter(|w| w.reach() == Some(Reach::External)) {
+    for wire in ctx
+        .inputs
+        .iter()
+        .filter(|w| w.reach() == Some(Reach::External))
+    {
         let Some((_, address)) = &wire.socket else {
             continue;
         };
@@ -175,6 +208,12 @@ fn transport(wire: &Wire<'_>) -> &'static str {
     } else {
         TCP
     }
+}
+
+/// The service's own pods, which reach each other on its HEADLESS outputs (a cluster of
+/// replicas: raft, gossip).
+fn own_pods(ctx: &Context<'_>) -> NetworkPolicyPeer {
+    pods_in(&ctx.namespace, ctx.selector_labels(), &ctx.namespace)
 }
 
 /// The pods of a peer service.

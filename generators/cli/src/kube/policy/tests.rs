@@ -42,7 +42,10 @@ fn service_pod(namespace: &str, name: &str) -> Endpoint {
 }
 
 fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    assert!(selector.match_expressions.is_none(), "only matchLabels is used");
+    assert!(
+        selector.match_expressions.is_none(),
+        "only matchLabels is used"
+    );
     selector
         .match_labels
         .iter()
@@ -101,7 +104,12 @@ fn spec_of(policy: &NetworkPolicy) -> (&k8s_openapi::api::networking::v1::Networ
 /// Whether the policy lets its pods connect to `to` on `port`.
 fn egress_allows(policy: &NetworkPolicy, to: &Endpoint, port: u16, protocol: &str) -> bool {
     let (spec, ns) = spec_of(policy);
-    assert!(spec.policy_types.as_ref().unwrap().contains(&"Egress".to_owned()));
+    assert!(
+        spec.policy_types
+            .as_ref()
+            .unwrap()
+            .contains(&"Egress".to_owned())
+    );
     spec.egress.iter().flatten().any(|rule| {
         peers_match(rule.to.as_ref(), to, ns) && port_matches(rule.ports.as_ref(), port, protocol)
     })
@@ -110,7 +118,12 @@ fn egress_allows(policy: &NetworkPolicy, to: &Endpoint, port: u16, protocol: &st
 /// Whether the policy lets `from` connect to its pods on `port` (TCP).
 fn ingress_allows(policy: &NetworkPolicy, from: &Endpoint, port: u16) -> bool {
     let (spec, ns) = spec_of(policy);
-    if !spec.policy_types.as_ref().unwrap().contains(&"Ingress".to_owned()) {
+    if !spec
+        .policy_types
+        .as_ref()
+        .unwrap()
+        .contains(&"Ingress".to_owned())
+    {
         return true;
     }
     spec.ingress.iter().flatten().any(|rule| {
@@ -222,7 +235,10 @@ fn kirk_reaches_scotty_dns_istiod_and_postgresql_and_nothing_else() {
     assert!(egress_allows(policy, &istiod, 15012, "TCP"));
     assert!(egress_allows(policy, &db, 5432, "TCP"));
 
-    assert!(!egress_allows(policy, &scotty, 9000, "TCP"), "scotty's metrics");
+    assert!(
+        !egress_allows(policy, &scotty, 9000, "TCP"),
+        "scotty's metrics"
+    );
     assert!(!egress_allows(policy, &scotty, 50051, "UDP"));
     for other in [
         service_pod("default", "uhura"),
@@ -233,7 +249,10 @@ fn kirk_reaches_scotty_dns_istiod_and_postgresql_and_nothing_else() {
     }
     assert!(!egress_allows(policy, &db, 443, "TCP"));
     assert!(!egress_allows(policy, &dns, 5353, "UDP"));
-    assert!(!egress_allows(policy, &istiod, 15010, "TCP"), "istiod in plain text");
+    assert!(
+        !egress_allows(policy, &istiod, 15010, "TCP"),
+        "istiod in plain text"
+    );
     // The PostgreSQL port is the only one open to the outside (a host name has no
     // address to pin), and to nothing else in the cluster.
     let spec = policy.spec.as_ref().unwrap();
@@ -247,9 +266,16 @@ fn kirk_admits_the_gateway_on_its_public_port_and_monitoring_on_telemetry_only()
     let gateway = pod("istio-system", &[("istio", "ingressgateway")]);
     let monitoring = pod("monitoring", &[("app", "prometheus")]);
     assert!(ingress_allows(policy, &gateway, 8000));
-    assert!(!ingress_allows(policy, &gateway, 50101), "the PRIVATE monitor port");
+    assert!(
+        !ingress_allows(policy, &gateway, 50101),
+        "the PRIVATE monitor port"
+    );
     // Nobody in the system calls kirk: no pod of its namespace may.
-    assert!(!ingress_allows(policy, &service_pod("default", "scotty"), 8000));
+    assert!(!ingress_allows(
+        policy,
+        &service_pod("default", "scotty"),
+        8000
+    ));
     assert!(!ingress_allows(policy, &pod("default", &[]), 8000));
     assert!(ingress_allows(policy, &monitoring, 15020));
     assert!(ingress_allows(policy, &monitoring, 15090));
@@ -258,7 +284,11 @@ fn kirk_admits_the_gateway_on_its_public_port_and_monitoring_on_telemetry_only()
     let authorization = authorization_policy_of(&manifests).expect("an AuthorizationPolicy");
     let gateway_principal = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account";
     assert!(authorization_allows(authorization, gateway_principal, 8000));
-    assert!(!authorization_allows(authorization, gateway_principal, 50101));
+    assert!(!authorization_allows(
+        authorization,
+        gateway_principal,
+        50101
+    ));
     assert!(!authorization_allows(
         authorization,
         "cluster.local/ns/default/sa/scotty",
@@ -272,7 +302,10 @@ fn scotty_admits_only_kirk() {
     let policy = network_policy_of(&manifests);
     let kirk = service_pod("default", "kirk");
     assert!(ingress_allows(policy, &kirk, 50051));
-    assert!(!ingress_allows(policy, &kirk, 9000), "metrics are monitoring's");
+    assert!(
+        !ingress_allows(policy, &kirk, 9000),
+        "metrics are monitoring's"
+    );
     for other in [
         service_pod("default", "uhura"),
         service_pod("bridge", "kirk"),
@@ -284,7 +317,11 @@ fn scotty_admits_only_kirk() {
     assert!(ingress_allows(policy, &monitoring, 9000));
     assert!(!ingress_allows(policy, &monitoring, 50051));
     // scotty's server is PUBLIC: the gateway may call it too.
-    assert!(ingress_allows(policy, &pod("istio-system", &[("istio", "ingressgateway")]), 50051));
+    assert!(ingress_allows(
+        policy,
+        &pod("istio-system", &[("istio", "ingressgateway")]),
+        50051
+    ));
 
     let authorization = authorization_policy_of(&manifests).unwrap();
     assert_eq!(
@@ -294,10 +331,26 @@ fn scotty_admits_only_kirk() {
             "scotty".to_owned()
         )])
     );
-    assert!(authorization_allows(authorization, "cluster.local/ns/default/sa/kirk", 50051));
-    assert!(!authorization_allows(authorization, "cluster.local/ns/default/sa/kirk", 9000));
-    assert!(!authorization_allows(authorization, "cluster.local/ns/default/sa/uhura", 50051));
-    assert!(!authorization_allows(authorization, "cluster.local/ns/bridge/sa/kirk", 50051));
+    assert!(authorization_allows(
+        authorization,
+        "cluster.local/ns/default/sa/kirk",
+        50051
+    ));
+    assert!(!authorization_allows(
+        authorization,
+        "cluster.local/ns/default/sa/kirk",
+        9000
+    ));
+    assert!(!authorization_allows(
+        authorization,
+        "cluster.local/ns/default/sa/uhura",
+        50051
+    ));
+    assert!(!authorization_allows(
+        authorization,
+        "cluster.local/ns/bridge/sa/kirk",
+        50051
+    ));
     assert!(authorization_allows(
         authorization,
         "cluster.local/ns/monitoring/sa/prometheus",
@@ -332,7 +385,10 @@ fn callers_from_other_namespaces_and_instances_are_selected_by_both() {
         ],
     );
     assert!(ingress_allows(policy, &blue, 50051));
-    assert!(!ingress_allows(policy, &service_pod("bridge", "kirk"), 50051), "another instance");
+    assert!(
+        !ingress_allows(policy, &service_pod("bridge", "kirk"), 50051),
+        "another instance"
+    );
     assert!(!ingress_allows(
         policy,
         &pod(
@@ -345,8 +401,16 @@ fn callers_from_other_namespaces_and_instances_are_selected_by_both() {
         50051
     ));
     let authorization = authorization_policy_of(&manifests).unwrap();
-    assert!(authorization_allows(authorization, "cluster.local/ns/bridge/sa/kirk-blue", 50051));
-    assert!(!authorization_allows(authorization, "cluster.local/ns/bridge/sa/kirk", 50051));
+    assert!(authorization_allows(
+        authorization,
+        "cluster.local/ns/bridge/sa/kirk-blue",
+        50051
+    ));
+    assert!(!authorization_allows(
+        authorization,
+        "cluster.local/ns/bridge/sa/kirk",
+        50051
+    ));
 }
 
 #[test]
@@ -361,9 +425,19 @@ fn a_lone_service_reaches_the_namespaces_of_its_inputs_and_admits_its_namespace(
     assert!(authorization_policy_of(&manifests).is_none());
     let policy = network_policy_of(&manifests);
     // `scotty` is a Service of kirk's namespace, whose pods and port are unknown alone.
-    assert!(egress_allows(policy, &service_pod("bridge", "scotty"), 50051, "TCP"));
+    assert!(egress_allows(
+        policy,
+        &service_pod("bridge", "scotty"),
+        50051,
+        "TCP"
+    ));
     assert!(egress_allows(policy, &pod("bridge", &[]), 8080, "TCP"));
-    assert!(!egress_allows(policy, &service_pod("default", "scotty"), 50051, "TCP"));
+    assert!(!egress_allows(
+        policy,
+        &service_pod("default", "scotty"),
+        50051,
+        "TCP"
+    ));
     assert!(egress_allows(
         policy,
         &Endpoint::Outside(DB_HOST_ADDRESS.parse().unwrap()),
@@ -378,7 +452,11 @@ fn a_lone_service_reaches_the_namespaces_of_its_inputs_and_admits_its_namespace(
     ));
     // Its PUBLIC server: from its namespace and the gateway.
     assert!(ingress_allows(policy, &pod("bridge", &[]), 8000));
-    assert!(ingress_allows(policy, &pod("istio-system", &[("istio", "ingressgateway")]), 8000));
+    assert!(ingress_allows(
+        policy,
+        &pod("istio-system", &[("istio", "ingressgateway")]),
+        8000
+    ));
     assert!(!ingress_allows(policy, &pod("default", &[]), 8000));
     assert!(!ingress_allows(policy, &pod("bridge", &[]), 50101));
 }
@@ -401,10 +479,25 @@ harness.redis.Connection cache = 2 [
     let syslog = Endpoint::Outside("198.51.100.4".parse().unwrap());
     assert!(egress_allows(policy, &syslog, 514, "UDP"));
     assert!(!egress_allows(policy, &syslog, 514, "TCP"));
-    assert!(!egress_allows(policy, &Endpoint::Outside("198.51.100.5".parse().unwrap()), 514, "UDP"));
+    assert!(!egress_allows(
+        policy,
+        &Endpoint::Outside("198.51.100.5".parse().unwrap()),
+        514,
+        "UDP"
+    ));
     // A CLUSTER input in another namespace: that namespace's pods.
-    assert!(egress_allows(policy, &pod("data", &[("app", "redis")]), 6379, "TCP"));
-    assert!(!egress_allows(policy, &pod("default", &[("app", "redis")]), 6379, "TCP"));
+    assert!(egress_allows(
+        policy,
+        &pod("data", &[("app", "redis")]),
+        6379,
+        "TCP"
+    ));
+    assert!(!egress_allows(
+        policy,
+        &pod("default", &[("app", "redis")]),
+        6379,
+        "TCP"
+    ));
     // No exposed output: only monitoring may connect, to the sidecar's telemetry.
     assert!(!ingress_allows(policy, &pod("default", &[]), 8080));
     assert!(ingress_allows(policy, &pod("monitoring", &[]), 15090));
@@ -414,10 +507,16 @@ harness.redis.Connection cache = 2 [
 fn system_services_run_as_their_own_service_account_without_a_token() {
     let manifests = kirk_in_system();
     let names: Vec<_> = kinds(&manifests);
-    let account = names.iter().position(|(k, _)| *k == "ServiceAccount").unwrap();
+    let account = names
+        .iter()
+        .position(|(k, _)| *k == "ServiceAccount")
+        .unwrap();
     let deployment = names.iter().position(|(k, _)| *k == "Deployment").unwrap();
     assert!(account < deployment, "{names:?}");
-    assert_eq!(names.last().unwrap(), &("AuthorizationPolicy", "kirk".to_owned()));
+    assert_eq!(
+        names.last().unwrap(),
+        &("AuthorizationPolicy", "kirk".to_owned())
+    );
     let account = service_account_of(&manifests).unwrap();
     assert_eq!(account.metadata.name.as_deref(), Some("kirk"));
     assert_eq!(account.automount_service_account_token, Some(false));
@@ -430,8 +529,11 @@ fn system_services_run_as_their_own_service_account_without_a_token() {
     assert_eq!(pod.service_account_name.as_deref(), Some("kirk"));
     assert_eq!(pod.automount_service_account_token, Some(false));
 
-    let lone = generate_for(&check("kirk.proto", "kirk.yaml", None, None), &Options::new("v1"))
-        .unwrap();
+    let lone = generate_for(
+        &check("kirk.proto", "kirk.yaml", None, None),
+        &Options::new("v1"),
+    )
+    .unwrap();
     let Some(Object::Deployment(deployment)) =
         lone.objects.iter().find(|o| o.kind() == "Deployment")
     else {
@@ -454,13 +556,21 @@ fn knative_pods_get_the_service_account_and_an_egress_policy() {
     let manifests = generate_for(&checked, &options).unwrap();
     assert!(service_account_of(&manifests).is_some());
     assert!(authorization_policy_of(&manifests).is_none());
-    let Some(Object::KnativeService(service)) =
-        manifests.objects.iter().find(|o| matches!(o, Object::KnativeService(_)))
+    let Some(Object::KnativeService(service)) = manifests
+        .objects
+        .iter()
+        .find(|o| matches!(o, Object::KnativeService(_)))
     else {
         panic!()
     };
     assert_eq!(
-        service.spec.template.spec.pod.service_account_name.as_deref(),
+        service
+            .spec
+            .template
+            .spec
+            .pod
+            .service_account_name
+            .as_deref(),
         Some("scotty")
     );
     let policy = network_policy_of(&manifests);
@@ -468,7 +578,12 @@ fn knative_pods_get_the_service_account_and_an_egress_policy() {
         policy.spec.as_ref().unwrap().policy_types,
         Some(vec!["Egress".to_owned()])
     );
-    assert!(!egress_allows(policy, &service_pod("default", "kirk"), 50051, "TCP"));
+    assert!(!egress_allows(
+        policy,
+        &service_pod("default", "kirk"),
+        50051,
+        "TCP"
+    ));
 }
 
 #[test]
@@ -483,9 +598,17 @@ fn the_gateway_api_router_admits_the_gateway_istio_deploys() {
     let policy = network_policy_of(&manifests);
     let edge = pod("infra", &[(GATEWAY_NAME_LABEL, "edge")]);
     assert!(ingress_allows(policy, &edge, 8000));
-    assert!(!ingress_allows(policy, &pod("istio-system", &[("istio", "ingressgateway")]), 8000));
+    assert!(!ingress_allows(
+        policy,
+        &pod("istio-system", &[("istio", "ingressgateway")]),
+        8000
+    ));
     let authorization = authorization_policy_of(&manifests).unwrap();
-    assert!(authorization_allows(authorization, "cluster.local/ns/infra/sa/edge-istio", 8000));
+    assert!(authorization_allows(
+        authorization,
+        "cluster.local/ns/infra/sa/edge-istio",
+        8000
+    ));
 
     let overridden = Options {
         ingress: IngressOverrides {
@@ -498,12 +621,24 @@ fn the_gateway_api_router_admits_the_gateway_istio_deploys() {
     };
     let manifests = generate_for(&checked, &overridden).unwrap();
     let policy = network_policy_of(&manifests);
-    assert!(ingress_allows(policy, &pod("edge", &[("app", "gw"), ("tier", "edge")]), 8000));
-    assert!(!ingress_allows(policy, &pod("edge", &[("app", "gw")]), 8000));
+    assert!(ingress_allows(
+        policy,
+        &pod("edge", &[("app", "gw"), ("tier", "edge")]),
+        8000
+    ));
+    assert!(!ingress_allows(
+        policy,
+        &pod("edge", &[("app", "gw")]),
+        8000
+    ));
     assert!(ingress_allows(policy, &pod("observability", &[]), 15020));
     assert!(!ingress_allows(policy, &pod("monitoring", &[]), 15020));
     let authorization = authorization_policy_of(&manifests).unwrap();
-    assert!(authorization_allows(authorization, "cluster.local/ns/edge/sa/gw", 8000));
+    assert!(authorization_allows(
+        authorization,
+        "cluster.local/ns/edge/sa/gw",
+        8000
+    ));
 }
 
 #[test]
@@ -560,5 +695,49 @@ fn peer_authentication_makes_mutual_tls_strict_in_a_namespace() {
     assert_eq!(policy.metadata.namespace.as_deref(), Some("bridge"));
     assert_eq!(policy.spec.mtls.mode, "STRICT");
     let yaml = crate::kube::render::to_yaml(&[Object::PeerAuthentication(policy)]).unwrap();
-    assert!(yaml.starts_with("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\n"), "{yaml}");
+    assert!(
+        yaml.starts_with("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\n"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn replicas_reach_each_other_on_headless_outputs_only() {
+    let checked = check("spock.proto", "spock.yaml", Some("spock-merge.yaml"), None);
+    let options = Options {
+        namespace: "bridge".to_owned(),
+        ..in_system(Peers::default())
+    };
+    let manifests = generate_for(&checked, &options).unwrap();
+    let policy = network_policy_of(&manifests);
+    let replica = service_pod("bridge", "spock");
+    // raft is spock's HEADLESS output on 7000.
+    assert!(ingress_allows(policy, &replica, 7000));
+    assert!(egress_allows(policy, &replica, 7000, "TCP"));
+    assert!(
+        !ingress_allows(policy, &replica, 50051),
+        "rpc is INTERNAL: callers only"
+    );
+    assert!(!egress_allows(policy, &replica, 50051, "TCP"));
+    assert!(!ingress_allows(
+        policy,
+        &service_pod("bridge", "kirk"),
+        7000
+    ));
+    let authorization = authorization_policy_of(&manifests).unwrap();
+    assert!(authorization_allows(
+        authorization,
+        "cluster.local/ns/bridge/sa/spock",
+        7000
+    ));
+    assert!(!authorization_allows(
+        authorization,
+        "cluster.local/ns/bridge/sa/spock",
+        50051
+    ));
+    assert!(!authorization_allows(
+        authorization,
+        "cluster.local/ns/bridge/sa/kirk",
+        7000
+    ));
 }
