@@ -191,16 +191,20 @@ fn the_istio_validator_rejects_a_misspelled_field() {
     }
 }
 
+/// The key of a renamed YAML line: `    - sources:` -> `sources`.
+fn renamed_key(line: &str) -> &str {
+    line.trim()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()
+        .unwrap()
+}
+
 /// The validator failed, naming as an unknown field the key of the renamed line `to`.
 fn assert_unknown_field(output: &Output, to: &str) {
     let report = text(output);
     assert!(!output.status.success(), "{to} passed:\n{report}");
-    let field = to
-        .trim()
-        .trim_start_matches("- ")
-        .split(':')
-        .next()
-        .unwrap();
+    let field = renamed_key(to);
     assert!(
         report.contains(&format!("{field}: unknown field")),
         "{field} not named:\n{report}"
@@ -305,12 +309,7 @@ fn the_validators_reject_misspelled_policy_fields() {
         let output = core(std::slice::from_ref(&path));
         let report = text(&output);
         assert!(!output.status.success(), "{to} passed:\n{report}");
-        let field = to
-            .trim()
-            .trim_start_matches("- ")
-            .split(':')
-            .next()
-            .unwrap();
+        let field = renamed_key(to);
         assert!(report.contains(field), "{field} not named:\n{report}");
     }
     // AuthorizationPolicy and PeerAuthentication: the custom resource validator.

@@ -240,15 +240,7 @@ impl<'a> Context<'a> {
 impl Naming {
     fn new(spec: &ConfigSpec, options: &Options) -> Result<Self, KubeGenError> {
         let file = spec.message.parent_file().name().to_owned();
-        let invalid = |what: &str, value: &str, rule: &'static str| {
-            let (what, value) = (what.to_owned(), value.to_owned());
-            move |reason| KubeGenError::Invalid {
-                what,
-                value,
-                rule,
-                reason,
-            }
-        };
+        let invalid = KubeGenError::invalid;
         let name = spec
             .service
             .name

@@ -197,6 +197,20 @@ pub enum KubeGenError {
     Host(Diagnostic),
 }
 
+impl KubeGenError {
+    /// What makes a [`KubeGenError::Invalid`] of `what` `value` from the reason it breaks
+    /// `rule`, for `map_err` after a check of [`names`].
+    pub fn invalid(what: &str, value: &str, rule: &'static str) -> impl FnOnce(String) -> Self {
+        let (what, value) = (what.to_owned(), value.to_owned());
+        move |reason| KubeGenError::Invalid {
+            what,
+            value,
+            rule,
+            reason,
+        }
+    }
+}
+
 /// One generated object. The big ones are boxed, to keep the list compact.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {

@@ -120,6 +120,7 @@ pub struct IngressOverrides {
 /// `istio-ingressgateway` in istio-system, or with the Gateway API the pods Istio
 /// deploys for `--gateway` NS/NAME (labelled with its name, running as `NAME-istio`).
 pub fn ingress_gateway(options: &Options, namespace: &str) -> Result<IngressGateway, KubeGenError> {
+    let invalid = KubeGenError::invalid;
     let mut gateway = match options.router {
         Router::Istio => IngressGateway {
             namespace: ISTIO_INGRESS_NAMESPACE.to_owned(),
@@ -160,16 +161,6 @@ pub fn ingress_gateway(options: &Options, namespace: &str) -> Result<IngressGate
         "a DNS-1123 label",
     ))?;
     Ok(gateway)
-}
-
-fn invalid(what: &str, value: &str, rule: &'static str) -> impl FnOnce(String) -> KubeGenError {
-    let (what, value) = (what.to_owned(), value.to_owned());
-    move |reason| KubeGenError::Invalid {
-        what,
-        value,
-        rule,
-        reason,
-    }
 }
 
 /// `KEY=VALUE[,KEY=VALUE]...`, Kubernetes labels (`--ingress-labels`).
