@@ -57,7 +57,7 @@ pub use gateway_api::{GrpcRoute, HttpRoute};
 pub use istio::{Gateway, ServiceEntry, Sidecar, VirtualService};
 pub use keda::{ScaledObject, TriggerAuthentication};
 pub use knative::{DomainMapping, KnativeService};
-pub use policy::authorization::{AuthorizationPolicy, PeerAuthentication};
+pub use policy::authorization::{AuthorizationPolicy, PeerAuthentication, peer_authentication};
 pub use policy::{IngressOverrides, Peer, PeerPort, Peers};
 pub use render::RenderError;
 

@@ -167,28 +167,35 @@ fn egress_rules(ctx: &Context<'_>, peers: Option<&Peers>) -> Vec<NetworkPolicyEg
             seen.push(ns);
         }
     }
-    for wire in ctx
-        .inputs
-        .iter()
-        .filter(|w| w.reach() == Some(Reach::External))
-    {
-        let Some((_, address)) = &wire.socket else {
-            continue;
-        };
-        // A host name can resolve to any address: only the port is known.
-        let to = address.ip().map(|ip| NetworkPolicyPeer {
-            ip_block: Some(IPBlock {
-                cidr: format!("{ip}/{}", if ip.is_ipv4() { 32 } else { 128 }),
-                except: None,
-            }),
-            ..Default::default()
-        });
-        let external = rule(to, Some(vec![port(address.port, transport(wire))]));
+    for external in external_rules(ctx) {
         if !rules.contains(&external) {
             rules.push(external);
         }
     }
     rules
+}
+
+/// To the port of each EXTERNAL input: a host name can resolve to any address, so only
+/// an IP address pins the destination.
+fn external_rules(ctx: &Context<'_>) -> Vec<NetworkPolicyEgressRule> {
+    ctx.inputs
+        .iter()
+        .filter(|w| w.reach() == Some(Reach::External))
+        .filter_map(|wire| {
+            let (_, address) = wire.socket.as_ref()?;
+            let to = address.ip().map(|ip| NetworkPolicyPeer {
+                ip_block: Some(IPBlock {
+                    cidr: format!("{ip}/{}", if ip.is_ipv4() { 32 } else { 128 }),
+                    except: None,
+                }),
+                ..Default::default()
+            });
+            Some(NetworkPolicyEgressRule {
+                to: to.map(|peer| vec![peer]),
+                ports: Some(vec![port(address.port, transport(wire))]),
+            })
+        })
+        .collect()
 }
 
 /// The namespace of the Service a NAMESPACE or CLUSTER input names. Without the system
