@@ -4,6 +4,7 @@
 //! the binaries, so a service proto imports all of them with no `-I` and no protoc on
 //! the machine.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -364,6 +365,43 @@ pub fn definition_position(file: &Path, path: &[i32]) -> Option<(usize, usize)> 
     let line = usize::try_from(*location.span.first()?).ok()?;
     let column = usize::try_from(*location.span.get(1)?).ok()?;
     Some((line + 1, column + 1))
+}
+
+/// The comments of the definitions of `file`, by descriptor path (e.g.
+/// [`prost_reflect::FieldDescriptor::path`]): the leading comment, or else the trailing
+/// one, each line trimmed. From the source info the compiled file carries; a bundled file,
+/// compiled without it to keep the binaries small, is parsed again from its source.
+pub fn comments(file: &prost_reflect::FileDescriptor) -> HashMap<Vec<i32>, String> {
+    let reparsed;
+    let info = match &file.file_descriptor_proto().source_code_info {
+        Some(info) => info,
+        None => {
+            let Some((name, source)) = BUNDLED.iter().find(|(name, _)| *name == file.name())
+            else {
+                return HashMap::new();
+            };
+            let Ok(parsed) = protox::file::File::from_source(name, source) else {
+                return HashMap::new();
+            };
+            reparsed = parsed.file_descriptor_proto().source_code_info.clone();
+            match &reparsed {
+                Some(info) => info,
+                None => return HashMap::new(),
+            }
+        }
+    };
+    info.location
+        .iter()
+        .filter_map(|location| {
+            let text = location
+                .leading_comments
+                .as_deref()
+                .or(location.trailing_comments.as_deref())?;
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            let text = lines.join("\n").trim().to_owned();
+            (!text.is_empty()).then(|| (location.path.clone(), text))
+        })
+        .collect()
 }
 
 /// Writes the bundled protos under `dir`, as an include path for protoc, buf or an IDE.
