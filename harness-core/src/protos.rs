@@ -376,8 +376,7 @@ pub fn comments(file: &prost_reflect::FileDescriptor) -> HashMap<Vec<i32>, Strin
     let info = match &file.file_descriptor_proto().source_code_info {
         Some(info) => info,
         None => {
-            let Some((name, source)) = BUNDLED.iter().find(|(name, _)| *name == file.name())
-            else {
+            let Some((name, source)) = BUNDLED.iter().find(|(name, _)| *name == file.name()) else {
                 return HashMap::new();
             };
             let Ok(parsed) = protox::file::File::from_source(name, source) else {

@@ -61,7 +61,11 @@ impl Config {
     /// `harness check`'s verdict: true for OK, false for a parse or validation error.
     fn check(&self) -> (bool, String) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
-        command.current_dir(root()).arg("check").arg(&self.proto).arg(&self.config);
+        command
+            .current_dir(root())
+            .arg("check")
+            .arg(&self.proto)
+            .arg(&self.config);
         if let Some(merge) = &self.merge {
             command.arg("--merge").arg(merge);
         }
@@ -118,7 +122,10 @@ fn validate(schema: &Path, instances: &[Value], dir: &Path) -> Vec<(bool, Vec<St
             let errors = verdict["errors"].as_array().unwrap();
             (
                 verdict["valid"].as_bool().unwrap(),
-                errors.iter().map(|e| e.as_str().unwrap().to_owned()).collect(),
+                errors
+                    .iter()
+                    .map(|e| e.as_str().unwrap().to_owned())
+                    .collect(),
             )
         })
         .collect()
@@ -139,7 +146,9 @@ fn repository_configs() -> Vec<Config> {
         config(
             &format!("examples/{name}/proto/{name}.proto"),
             &format!("examples/{name}/{file}"),
-            merge.map(|merge| format!("examples/{name}/{merge}")).as_deref(),
+            merge
+                .map(|merge| format!("examples/{name}/{merge}"))
+                .as_deref(),
             None,
         )
     };
@@ -171,7 +180,11 @@ fn repository_configs() -> Vec<Config> {
         example("kirk", "kirk.prod.yaml", Some("kirk.prod-secrets.yaml")),
         example("scotty", "scotty.yaml", None),
         example("scotty", "scotty.prod.yaml", None),
-        example("scotty", "scotty.prod.yaml", Some("scotty.prod-secrets.yaml")),
+        example(
+            "scotty",
+            "scotty.prod.yaml",
+            Some("scotty.prod-secrets.yaml"),
+        ),
         example("uhura", "uhura.yaml", None),
         example("uhura", "uhura.prod.yaml", None),
         fixture(None, None),
@@ -210,7 +223,11 @@ fn every_repository_config_is_listed() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|ext| ext == "yaml") {
                 let relative = path.strip_prefix(root()).unwrap().to_path_buf();
-                assert!(listed.contains(&relative), "{} is not checked here", relative.display());
+                assert!(
+                    listed.contains(&relative),
+                    "{} is not checked here",
+                    relative.display()
+                );
             }
         }
     }
@@ -296,8 +313,14 @@ fn valid_cases() -> Vec<(&'static str, Value)> {
     let set = |path, value| with(base(), path, Some(value));
     vec![
         ("base", base()),
-        ("json name", with(set("retryCount", json!(3)), "retry_count", None)),
-        ("both names", set("retry_count", json!(2)).pipe_set("retryCount", json!(3))),
+        (
+            "json name",
+            with(set("retryCount", json!(3)), "retry_count", None),
+        ),
+        (
+            "both names",
+            set("retry_count", json!(2)).pipe_set("retryCount", json!(3)),
+        ),
         ("32-bit integer as a string", set("replicas", json!("+5"))),
         ("64-bit integer as a string", set("big", json!("100"))),
         ("float as a string", set("ratio", json!("0.25"))),
@@ -307,19 +330,49 @@ fn valid_cases() -> Vec<(&'static str, Value)> {
         ("prefix, suffix, contains", set("tag", json!("v1.0"))),
         ("hostname", set("host", json!("db.example.com."))),
         ("ipv4", set("ip", json!("10.0.0.255"))),
-        ("uuid", set("id", json!("123e4567-e89b-12d3-a456-426614174000"))),
-        ("two-byte characters within max_bytes", set("short", json!("éé"))),
-        ("map keys", set("ports", json!({"80": "http", "+443": "https"}))),
+        (
+            "uuid",
+            set("id", json!("123e4567-e89b-12d3-a456-426614174000")),
+        ),
+        (
+            "two-byte characters within max_bytes",
+            set("short", json!("éé")),
+        ),
+        (
+            "map keys",
+            set("ports", json!({"80": "http", "+443": "https"})),
+        ),
         ("labels", set("labels", json!({"ab": "x", "cd": "y"}))),
         ("wrapper", set("limit", json!(100))),
-        ("timestamp", set("started", json!("2025-01-31T12:00:00.5+01:00"))),
-        ("struct", set("extra", json!({"any": [1, null, {"x": "y"}]}))),
+        (
+            "timestamp",
+            set("started", json!("2025-01-31T12:00:00.5+01:00")),
+        ),
+        (
+            "struct",
+            set("extra", json!({"any": [1, null, {"x": "y"}]})),
+        ),
         ("bytes", set("data", json!("aGk_-w"))),
-        ("socket instead of pipe", with(base(), "pipe", None).pipe_set("socket", json!({"host": "h", "port": 1}))),
+        (
+            "socket instead of pipe",
+            with(base(), "pipe", None).pipe_set("socket", json!({"host": "h", "port": 1})),
+        ),
         ("both oneof members, one null", set("socket", Value::Null)),
-        ("recursion", set("children", json!([{"name": "a", "children": [{"name": "b"}]}]))),
-        ("skipped message is not validated", set("skipped", json!({"name": ""}))),
-        ("disabled message is not validated", set("loose", json!({"name": "a"}))),
+        (
+            "recursion",
+            set(
+                "children",
+                json!([{"name": "a", "children": [{"name": "b"}]}]),
+            ),
+        ),
+        (
+            "skipped message is not validated",
+            set("skipped", json!({"name": ""})),
+        ),
+        (
+            "disabled message is not validated",
+            set("loose", json!({"name": "a"})),
+        ),
         ("exclusive range, above", set("outside", json!(11))),
     ]
 }
@@ -340,28 +393,64 @@ fn broken_cases() -> Vec<(&'static str, Said, Value)> {
     let set = |path, value| with(base(), path, Some(value));
     let without = |path| with(base(), path, None);
     vec![
-        ("wrong type: string for an integer", Yes, set("replicas", json!("three"))),
-        ("wrong type: number for a string", Yes, set("name", json!(5))),
-        ("wrong type: list for a message", Yes, set("server", json!([]))),
-        ("out of the type's range", Yes, set("replicas", json!(3_000_000_000_i64))),
+        (
+            "wrong type: string for an integer",
+            Yes,
+            set("replicas", json!("three")),
+        ),
+        (
+            "wrong type: number for a string",
+            Yes,
+            set("name", json!(5)),
+        ),
+        (
+            "wrong type: list for a message",
+            Yes,
+            set("server", json!([])),
+        ),
+        (
+            "out of the type's range",
+            Yes,
+            set("replicas", json!(3_000_000_000_i64)),
+        ),
         ("negative unsigned", Yes, set("retry_count", json!(-1))),
         ("above lte", Yes, set("replicas", json!(11))),
         ("below gte", Yes, set("replicas", json!(0))),
         ("at an exclusive bound", Yes, set("ratio", json!(1))),
-        ("inside an exclusive outside range", Yes, set("outside", json!(5))),
+        (
+            "inside an exclusive outside range",
+            Yes,
+            set("outside", json!(5)),
+        ),
         ("not in", Yes, set("level", json!(3))),
         ("64-bit above lte", Yes, set("big", json!(101))),
         ("float above lte", Yes, set("tolerance", json!(1.75))),
-        ("float beyond the float range", Yes, set("tolerance", json!(1e39))),
+        (
+            "float beyond the float range",
+            Yes,
+            set("tolerance", json!(1e39)),
+        ),
         ("unknown field", Yes, set("nmae", json!("x"))),
-        ("unknown nested field", Yes, set("server.bind.extra", json!(1))),
+        (
+            "unknown nested field",
+            Yes,
+            set("server.bind.extra", json!(1)),
+        ),
         ("missing required message", Yes, without("server")),
         ("null required message", Yes, set("server", Value::Null)),
-        ("missing scalar whose default breaks a rule", Yes, without("name")),
+        (
+            "missing scalar whose default breaks a rule",
+            Yes,
+            without("name"),
+        ),
         ("missing required duration", Yes, without("timeout")),
         ("unknown enum name", Yes, set("priority", json!("URGENT"))),
         ("enum number not defined", Yes, set("priority", json!(7))),
-        ("enum not in", Yes, set("fallback", json!("PRIORITY_UNSPECIFIED"))),
+        (
+            "enum not in",
+            Yes,
+            set("fallback", json!("PRIORITY_UNSPECIFIED")),
+        ),
         ("pattern", Yes, set("name", json!("9abc"))),
         ("too short", Yes, set("name", json!("a"))),
         ("too long", Yes, set("name", json!("abcdefghi"))),
@@ -377,30 +466,81 @@ fn broken_cases() -> Vec<(&'static str, Said, Value)> {
         ("ipv4", Yes, set("ip", json!("1.2.3.256"))),
         ("uuid", Yes, set("id", json!("123e4567"))),
         ("max_bytes in ASCII", Yes, set("short", json!("abcde"))),
-        ("both oneof members", Yes, set("socket", json!({"host": "h", "port": 1}))),
+        (
+            "both oneof members",
+            Yes,
+            set("socket", json!({"host": "h", "port": 1})),
+        ),
         ("no member of a required oneof", Yes, without("pipe")),
         ("bad duration", Yes, set("timeout", json!("1m"))),
         ("duration as a number", Yes, set("timeout", json!(1.5))),
-        ("bad timestamp", Yes, set("started", json!("2025-01-31 12:00:00Z"))),
+        (
+            "bad timestamp",
+            Yes,
+            set("started", json!("2025-01-31 12:00:00Z")),
+        ),
         ("too few items", Yes, set("tags", json!([]))),
-        ("too many items", Yes, set("tags", json!(["a", "b", "c", "d"]))),
+        (
+            "too many items",
+            Yes,
+            set("tags", json!(["a", "b", "c", "d"])),
+        ),
         ("duplicate items", Yes, set("tags", json!(["a", "a"]))),
         ("item rule", Yes, set("tags", json!(["a", ""]))),
         ("null item", Yes, set("tags", json!(["a", null]))),
-        ("too many pairs", Yes, set("labels", json!({"ab": "1", "cd": "2", "ef": "3"}))),
+        (
+            "too many pairs",
+            Yes,
+            set("labels", json!({"ab": "1", "cd": "2", "ef": "3"})),
+        ),
         ("map key rule", Yes, set("labels", json!({"a": "1"}))),
-        ("map value rule", Yes, set("labels", json!({"ab": "123456"}))),
-        ("map key not of the key type", Yes, set("ports", json!({"http": "x"}))),
+        (
+            "map value rule",
+            Yes,
+            set("labels", json!({"ab": "123456"})),
+        ),
+        (
+            "map key not of the key type",
+            Yes,
+            set("ports", json!({"http": "x"})),
+        ),
         ("wrapper rule", Yes, set("limit", json!(101))),
         ("bad base64", Yes, set("data", json!("!!!"))),
-        ("rule deep in a recursive type", Yes, set("children", json!([{"name": "a", "children": [{"name": ""}]}]))),
+        (
+            "rule deep in a recursive type",
+            Yes,
+            set(
+                "children",
+                json!([{"name": "a", "children": [{"name": ""}]}]),
+            ),
+        ),
         // What the schema cannot say.
-        ("integral float for an integer", No, set("replicas", json!(5.0))),
-        ("integer as a string, out of the rule's range", No, set("replicas", json!("11"))),
-        ("NaN against float bounds", No, set("tolerance", json!("NaN"))),
-        ("max_bytes with multi-byte characters", No, set("short", json!("ééé"))),
+        (
+            "integral float for an integer",
+            No,
+            set("replicas", json!(5.0)),
+        ),
+        (
+            "integer as a string, out of the rule's range",
+            No,
+            set("replicas", json!("11")),
+        ),
+        (
+            "NaN against float bounds",
+            No,
+            set("tolerance", json!("NaN")),
+        ),
+        (
+            "max_bytes with multi-byte characters",
+            No,
+            set("short", json!("ééé")),
+        ),
         ("email", No, set("email", json!("not an email"))),
-        ("pattern with a Unicode class", No, set("code", json!("abc"))),
+        (
+            "pattern with a Unicode class",
+            No,
+            set("code", json!("abc")),
+        ),
         ("duration bound", No, set("timeout", json!("0s"))),
     ]
 }
@@ -459,7 +599,11 @@ fn the_schema_and_check_agree_on_every_rule() {
 fn a_proto_that_does_not_compile_is_an_error_with_nothing_printed() {
     let dir = tempfile::tempdir().unwrap();
     let proto = dir.path().join("broken.proto");
-    fs::write(&proto, "syntax = \"proto3\";\nmessage Configuration {\n  strin x = 1;\n}\n").unwrap();
+    fs::write(
+        &proto,
+        "syntax = \"proto3\";\nmessage Configuration {\n  strin x = 1;\n}\n",
+    )
+    .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("schema")
         .arg(&proto)

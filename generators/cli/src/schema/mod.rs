@@ -93,7 +93,10 @@ impl Builder {
 
     fn message_def(&mut self, message: &MessageDescriptor, validated: bool) -> Value {
         let plan = validated.then(|| plan(message));
-        let steps = plan.as_ref().map(|plan| plan.steps.as_slice()).unwrap_or_default();
+        let steps = plan
+            .as_ref()
+            .map(|plan| plan.steps.as_slice())
+            .unwrap_or_default();
         let field_plans: HashMap<u32, &FieldPlan> = steps
             .iter()
             .filter_map(|step| match step {
@@ -120,7 +123,8 @@ impl Builder {
         let mut all_of = Vec::new();
         for field in message.fields() {
             let needed = required.contains(field.name());
-            let schema = self.field_schema(&field, field_plans.get(&field.number()).copied(), needed);
+            let schema =
+                self.field_schema(&field, field_plans.get(&field.number()).copied(), needed);
             let names = names_of(&field);
             // The field's own schema refuses null when it is needed.
             match names.as_slice() {
@@ -199,10 +203,18 @@ impl Builder {
                 let skip = values.is_some_and(|values| values.skip);
                 let value = self.value_schema(&value, values, visited && !skip);
                 let mut key_schema = key_schema(&key);
-                if let (Some(FieldRules { family: Some(family), .. }), Kind::String) = (keys, &key) {
+                if let (
+                    Some(FieldRules {
+                        family: Some(family),
+                        ..
+                    }),
+                    Kind::String,
+                ) = (keys, &key)
+                {
                     rules::apply(family, &key, &mut key_schema);
                 }
-                let mut object_schema = object(json!({"type": "object", "additionalProperties": value}));
+                let mut object_schema =
+                    object(json!({"type": "object", "additionalProperties": value}));
                 if !key_schema.is_empty() {
                     object_schema.insert("propertyNames".to_owned(), Value::Object(key_schema));
                 }
@@ -337,9 +349,12 @@ fn oneofs(message: &MessageDescriptor, steps: &[Step]) -> Vec<Value> {
 /// A map key as the JSON object's key: a string, of the key type's text form.
 fn key_schema(kind: &Kind) -> Map<String, Value> {
     match kind {
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 | Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
-            object(json!({"pattern": values::SIGNED_TEXT}))
-        }
+        Kind::Int32
+        | Kind::Sint32
+        | Kind::Sfixed32
+        | Kind::Int64
+        | Kind::Sint64
+        | Kind::Sfixed64 => object(json!({"pattern": values::SIGNED_TEXT})),
         Kind::Uint32 | Kind::Fixed32 | Kind::Uint64 | Kind::Fixed64 => {
             object(json!({"pattern": values::UNSIGNED_TEXT}))
         }

@@ -111,7 +111,7 @@ fn write_ast(ast: &Ast, out: &mut String) -> Option<()> {
 fn write_group(ast: &Ast, out: &mut String) -> Option<()> {
     let atom = matches!(
         ast,
-        Ast::Literal(_) | Ast::Dot(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_)
+        Ast::Literal(_) | Ast::Dot(_) | Ast::ClassPerl(_) | Ast::ClassBracketed(_) | Ast::Group(_)
     );
     if !atom {
         out.push_str("(?:");
@@ -210,14 +210,25 @@ mod tests {
             translate(r"^(ab|c){2,3}?x.$").as_deref(),
             Some(r"^(?:ab|c){2,3}?x[^\n]$")
         );
-        assert_eq!(translate(r"\s\w").as_deref(), Some(r"[\t\n\f\r ][0-9A-Za-z_]"));
+        assert_eq!(
+            translate(r"\s\w").as_deref(),
+            Some(r"[\t\n\f\r ][0-9A-Za-z_]")
+        );
         assert_eq!(translate(r"[[:upper:]\d]").as_deref(), Some("[A-Z0-9]"));
         assert_eq!(translate(r"(?P<n>a)b").as_deref(), Some("ab"));
     }
 
     #[test]
     fn refuses_what_differs() {
-        for pattern in [r"(?i)abc", r"\pL", r"\bword", r"[\w--_]", r"[^\D]", "a(", r"[[:^alpha:]]"] {
+        for pattern in [
+            r"(?i)abc",
+            r"\pL",
+            r"\bword",
+            r"[\w--_]",
+            r"[^\D]",
+            "a(",
+            r"[[:^alpha:]]",
+        ] {
             assert_eq!(translate(pattern), None, "{pattern}");
         }
     }

@@ -84,15 +84,22 @@ fn number_rules<T: PartialOrd + Copy>(
     to_json: impl Fn(T) -> Option<Value> + Copy,
 ) -> Map<String, Value> {
     let mut said = bounds(&rules.bounds, to_json);
-    let listed = |values: &[T]| -> Option<Vec<Value>> { values.iter().map(|v| to_json(*v)).collect() };
+    let listed =
+        |values: &[T]| -> Option<Vec<Value>> { values.iter().map(|v| to_json(*v)).collect() };
     // A number written as a string is checked for its form only: these rules leave it be.
     if let Some(konst) = rules.konst.and_then(to_json) {
-        and(&mut said, object(json!({"anyOf": [{"type": "string"}, {"const": konst}]})));
+        and(
+            &mut said,
+            object(json!({"anyOf": [{"type": "string"}, {"const": konst}]})),
+        );
     }
     if !rules.allowed.is_empty()
         && let Some(allowed) = listed(&rules.allowed)
     {
-        and(&mut said, object(json!({"anyOf": [{"type": "string"}, {"enum": allowed}]})));
+        and(
+            &mut said,
+            object(json!({"anyOf": [{"type": "string"}, {"enum": allowed}]})),
+        );
     }
     let refused: Vec<Value> = rules.not_in.iter().filter_map(|v| to_json(*v)).collect();
     if !refused.is_empty() {
@@ -145,10 +152,14 @@ fn string(rules: &StringRules) -> Map<String, Value> {
     and(&mut said, lengths(&rules.chars, 1));
     // A character is one to four bytes in UTF-8: byte counts bound the length loosely.
     and(&mut said, lengths(&rules.bytes, 4));
-    if let Some(source) = rules.pattern.as_ref().filter(|p| p.compiles()) {
-        if let Some(translated) = pattern::translate(&source.source) {
-            and(&mut said, object(json!({"pattern": translated})));
-        }
+    // A pattern that does not compile fails every value: left out, as one not translated.
+    let translated = rules
+        .pattern
+        .as_ref()
+        .filter(|pattern| pattern.compiles())
+        .and_then(|pattern| pattern::translate(&pattern.source));
+    if let Some(translated) = translated {
+        and(&mut said, object(json!({"pattern": translated})));
     }
     if let Some(prefix) = &rules.prefix {
         let pattern = format!("^{}", pattern::literal(prefix));
@@ -159,7 +170,10 @@ fn string(rules: &StringRules) -> Map<String, Value> {
         and(&mut said, object(json!({"pattern": pattern})));
     }
     if let Some(contains) = &rules.contains {
-        and(&mut said, object(json!({"pattern": pattern::literal(contains)})));
+        and(
+            &mut said,
+            object(json!({"pattern": pattern::literal(contains)})),
+        );
     }
     if let Some(refused) = &rules.not_contains {
         let refused = json!({"not": {"pattern": pattern::literal(refused)}});
@@ -199,11 +213,7 @@ fn format_schema(format: Format) -> Map<String, Value> {
         Format::HeaderText => json!({"pattern": HEADER_TEXT}),
         // Email (Go's net/mail), URIs (WHATWG URLs), IPs of either family and addresses
         // mean more or less than any JSON Schema format.
-        Format::Email
-        | Format::Ip
-        | Format::Uri
-        | Format::UriRef
-        | Format::Address => json!({}),
+        Format::Email | Format::Ip | Format::Uri | Format::UriRef | Format::Address => json!({}),
     })
 }
 
@@ -216,7 +226,10 @@ fn enumeration_rules(
         numbers.flat_map(|n| enum_forms(enumeration, n)).collect()
     };
     if let Some(konst) = rules.konst {
-        and(&mut said, object(json!({"enum": forms(&mut [konst].into_iter())})));
+        and(
+            &mut said,
+            object(json!({"enum": forms(&mut [konst].into_iter())})),
+        );
     }
     if rules.defined_only {
         let defined = forms(&mut enumeration.values().map(|value| value.number()));

@@ -16,8 +16,7 @@ pub const BASE64: &str = "^(?:(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}={0,2}|[A-
 /// A `google.protobuf.Duration`: seconds with up to nine decimals (more are cut), then `s`.
 pub const DURATION: &str = r"^-?[0-9]+(?:\.[0-9]+)?s$";
 /// A `google.protobuf.Timestamp`: RFC 3339 with an upper-case `T` and `Z` or an offset.
-pub const TIMESTAMP: &str =
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})$";
+pub const TIMESTAMP: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})$";
 
 /// The largest finite `float`, the bound of a float written as a number.
 const FLOAT_MAX: f64 = f32::MAX as f64;
@@ -194,7 +193,9 @@ mod tests {
             assert!(!matches(SIGNED_TEXT, text), "{text}");
             assert!(text.parse::<i64>().is_err(), "{text}");
         }
-        for text in ["1", "1.", ".5", "-1.5e-3", "Infinity", "-inf", "NaN", "+nan", "1E5"] {
+        for text in [
+            "1", "1.", ".5", "-1.5e-3", "Infinity", "-inf", "NaN", "+nan", "1E5",
+        ] {
             assert!(matches(FLOAT_TEXT, text), "{text}");
             assert!(text.parse::<f64>().is_ok(), "{text}");
         }
