@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the manifest validators the kube-gen tests run, under this directory:
-#   .venv/          kubernetes-validate (core kinds), from requirements.txt
+#   .venv/          kubernetes-validate (core kinds) and jsonschema (harness schema's tests,
+#                   validate_json_schema.py), from requirements.txt
 #   node_modules/   @kubernetes-models/{istio,gateway-api,keda,knative} and yaml (custom
 #                   resources), from package-lock.json
 #   .venv-checkov/  checkov (security scan), from requirements-checkov.txt
