@@ -576,6 +576,51 @@ mod tests {
     }
 
     #[test]
+    fn comments_come_from_the_compiled_proto_and_the_bundled_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let proto = dir.path().join("a.proto");
+        fs::write(
+            &proto,
+            "syntax = \"proto3\";\nimport \"harness/net.proto\";\nimport \"c.proto\";\n\
+             // The settings.\nmessage Configuration {\n  // Where to listen.\n  \
+             harness.net.Socket bind = 1; // after\n  C c = 2; // Only after.\n}\n",
+        )
+        .unwrap();
+        // An import from disk: compiled by protox.
+        fs::write(
+            dir.path().join("c.proto"),
+            "syntax = \"proto3\";\n// A C.\nmessage C {}\n",
+        )
+        .unwrap();
+        let compiled = compile(&proto, &[]).unwrap();
+        let comment = |name: &str, field: Option<&str>| {
+            let message = compiled.pool.get_message_by_name(name).unwrap();
+            let path = match field {
+                Some(field) => message.get_field_by_name(field).unwrap().path().to_vec(),
+                None => message.path().to_vec(),
+            };
+            comments(&message.parent_file()).get(&path).cloned()
+        };
+        assert_eq!(
+            comment("Configuration", None).as_deref(),
+            Some("The settings.")
+        );
+        assert_eq!(
+            comment("Configuration", Some("bind")).as_deref(),
+            Some("Where to listen.")
+        );
+        assert_eq!(
+            comment("Configuration", Some("c")).as_deref(),
+            Some("Only after.")
+        );
+        assert_eq!(comment("C", None).as_deref(), Some("A C."));
+        assert_eq!(
+            comment("harness.net.Socket", None).as_deref(),
+            Some("A TCP endpoint.")
+        );
+    }
+
+    #[test]
     fn compile_errors_are_located() {
         let dir = tempfile::tempdir().unwrap();
         let proto = dir.path().join("bad.proto");
