@@ -131,6 +131,51 @@ fn validate(schema: &Path, instances: &[Value], dir: &Path) -> Vec<(bool, Vec<St
         .collect()
 }
 
+/// yaml-language-server (scripts/validate-manifests/editor), as an editor runs it.
+fn editor(args: &[&str]) -> String {
+    let dir = root().join("scripts/validate-manifests/editor");
+    assert!(
+        dir.join("node_modules/yaml-language-server/package.json")
+            .exists(),
+        "yaml-language-server is not installed under {}: run scripts/validate-manifests/setup.sh",
+        dir.display()
+    );
+    let output = Command::new("node")
+        .arg(dir.join("check_editor.mjs"))
+        .args(args)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "check_editor.mjs {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The lines an editor marks in each of `files`, which name their schema in a modeline.
+fn editor_marks(files: &[PathBuf]) -> Vec<Vec<u64>> {
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(|file| file.to_str().unwrap()));
+    editor(&args)
+        .lines()
+        .map(|line| {
+            let report: Value = serde_json::from_str(line).unwrap();
+            let diagnostics = report["diagnostics"].as_array().unwrap();
+            diagnostics
+                .iter()
+                .map(|d| d["line"].as_u64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// The modeline that names `schema`, in the same directory, for yaml-language-server.
+fn modeline(schema: &Path) -> String {
+    let name = schema.file_name().unwrap().to_string_lossy();
+    format!("# yaml-language-server: $schema=./{name}\n")
+}
+
 fn config(proto: &str, config: &str, merge: Option<&str>, patch: Option<&str>) -> Config {
     Config {
         proto: proto.into(),
@@ -565,7 +610,8 @@ fn the_schema_and_check_agree_on_every_rule() {
         .enumerate()
         .map(|(i, (_, _, value))| {
             let path = dir.path().join(format!("case-{i}.yaml"));
-            fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+            let text = serde_json::to_string_pretty(value).unwrap();
+            fs::write(&path, modeline(&schema) + &text).unwrap();
             Config {
                 proto: proto.clone(),
                 config: path,
@@ -576,7 +622,17 @@ fn the_schema_and_check_agree_on_every_rule() {
         .collect();
     let instances: Vec<Value> = configs.iter().map(Config::value).collect();
     let verdicts = validate(&schema, &instances, dir.path());
-    for (((name, said, _), config), (valid, errors)) in cases.iter().zip(&configs).zip(verdicts) {
+    let files: Vec<PathBuf> = configs.iter().map(|c| c.config.clone()).collect();
+    let marks = editor_marks(&files);
+    for ((((name, said, _), config), (valid, errors)), marks) in
+        cases.iter().zip(&configs).zip(verdicts).zip(marks)
+    {
+        // An editor reads the schema as the standard validator does.
+        assert_eq!(
+            marks.is_empty(),
+            valid,
+            "{name}: the editor marks lines {marks:?}, the validator says {errors:?}"
+        );
         let (checked, report) = config.check();
         match said {
             None => {
@@ -613,4 +669,36 @@ fn a_proto_that_does_not_compile_is_an_error_with_nothing_printed() {
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.proto:3:"), "{stderr}");
+}
+
+#[test]
+fn an_editor_checks_completes_and_explains_with_the_schema_of_its_modeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = schema_file(Path::new("examples/hello/proto/hello.proto"), dir.path());
+    let hello = fs::read_to_string(root().join("examples/hello/hello.yaml")).unwrap();
+    let good = dir.path().join("good.yaml");
+    fs::write(&good, modeline(&schema) + &hello).unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let broken = "greeting: 5\nserver:\n  bind:\n    host: 127.0.0.1\n    port: 0\n    porte: 1\n";
+    fs::write(&bad, modeline(&schema) + broken).unwrap();
+    let marks = editor_marks(&[good.clone(), bad]);
+    assert_eq!(marks[0], Vec::<u64>::new(), "examples/hello/hello.yaml");
+    assert_eq!(
+        marks[1],
+        [2, 6, 7],
+        "the wrong type, the port, the unknown field"
+    );
+    // On an empty line at the top: the fields not written yet.
+    fs::write(&good, modeline(&schema) + &hello + "\n").unwrap();
+    let lines = (modeline(&schema) + &hello).lines().count() + 1;
+    let completed = editor(&["complete", good.to_str().unwrap(), &lines.to_string(), "0"]);
+    assert_eq!(completed.trim(), r#"["db"]"#);
+    // On `port`: its comment in the proto.
+    let port = (modeline(&schema) + &hello)
+        .lines()
+        .position(|line| line.trim_start().starts_with("port:"))
+        .unwrap()
+        + 1;
+    let hover = editor(&["hover", good.to_str().unwrap(), &port.to_string(), "6"]);
+    assert!(hover.contains("Port number, 1 to 65535"), "{hover}");
 }
