@@ -8,8 +8,7 @@ use super::ProtoArgs;
 pub fn run(args: ProtoArgs) -> ExitCode {
     match crate::schema::json_schema_of_proto(&args.proto, &args.includes) {
         Ok(schema) => {
-            let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value serializes");
-            text.push('\n');
+            let text = crate::schema::to_text(&schema);
             // A closed pipe is no reason to panic.
             let _ = std::io::stdout().write_all(text.as_bytes());
             ExitCode::SUCCESS

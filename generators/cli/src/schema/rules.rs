@@ -27,12 +27,12 @@ const HEADER_TEXT: &str = r"^[^\u0000\n\r]*$";
 /// Adds to `schema`, the schema of one value of `kind`, what the scalar (or Any) `rules`
 /// say. Repeated and map rules are the field's, see the parent module.
 pub fn apply(rules: &FamilyRules, kind: &Kind, schema: &mut Map<String, Value>) {
-    let said = match (rules, kind) {
+    let (said, ignore_empty) = match (rules, kind) {
         (FamilyRules::Number(rules), _) => number(rules),
-        (FamilyRules::Bool(rules), _) => match rules.konst {
-            Some(konst) => (object(json!({"const": konst})), false),
-            None => (Map::new(), false),
-        },
+        (FamilyRules::Bool(rules), _) => {
+            let konst = rules.konst.map(|konst| object(json!({"const": konst})));
+            (konst.unwrap_or_default(), false)
+        }
         (FamilyRules::String(rules), _) => (string(rules), rules.ignore_empty),
         (FamilyRules::Enum(rules), Kind::Enum(enumeration)) => {
             (enumeration_rules(rules, enumeration), false)
@@ -42,7 +42,6 @@ pub fn apply(rules: &FamilyRules, kind: &Kind, schema: &mut Map<String, Value>) 
         // timestamps are compared as times.
         _ => (Map::new(), false),
     };
-    let (said, ignore_empty) = said;
     if said.is_empty() {
         return;
     }

@@ -47,7 +47,8 @@ pub fn scalar(kind: &Kind) -> Map<String, Value> {
             "pattern": BASE64,
         }),
         Kind::Enum(enumeration) => enumeration_schema(enumeration),
-        Kind::Message(message) => json!({"description": message.full_name()}),
+        // Messages are the caller's: a `$ref`, or a well-known type's own form.
+        Kind::Message(_) => json!({}),
     };
     into_map(schema)
 }
