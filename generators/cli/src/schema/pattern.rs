@@ -167,7 +167,7 @@ fn ascii_ranges(kind: &ClassAsciiKind) -> &'static str {
         ClassAsciiKind::Graph => "!-~",
         ClassAsciiKind::Lower => "a-z",
         ClassAsciiKind::Print => " -~",
-        ClassAsciiKind::Punct => r"!-\/:-@\[-`\{-~",
+        ClassAsciiKind::Punct => r"!-/:-@\[-`\{-~",
         ClassAsciiKind::Space => r"\t\n\u000B\f\r ",
         ClassAsciiKind::Upper => "A-Z",
         ClassAsciiKind::Word => "0-9A-Za-z_",
@@ -176,11 +176,10 @@ fn ascii_ranges(kind: &ClassAsciiKind) -> &'static str {
 }
 
 /// Writes `c` so that it stands for itself, inside a class or outside one. Only syntax
-/// characters are escaped: ECMA-262's `u` mode refuses other escapes.
+/// characters (and `-` in a class) are escaped: ECMA-262's `u` mode refuses other escapes.
 fn push_char(c: char, in_class: bool, out: &mut String) {
     match c {
-        '\\' | '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}'
-        | '/' => {
+        '\\' | '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}' => {
             out.push('\\');
             out.push(c);
         }
@@ -235,7 +234,7 @@ mod tests {
 
     #[test]
     fn literals_escape_syntax_only() {
-        assert_eq!(literal("a.b-c/d{1}"), r"a\.b-c\/d\{1\}");
+        assert_eq!(literal("a.b-c/d{1}"), r"a\.b-c/d\{1\}");
         assert_eq!(literal("é\u{1}"), r"é\u0001");
     }
 }
