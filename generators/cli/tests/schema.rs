@@ -701,4 +701,16 @@ fn an_editor_checks_completes_and_explains_with_the_schema_of_its_modeline() {
         + 1;
     let hover = editor(&["hover", good.to_str().unwrap(), &port.to_string(), "6"]);
     assert!(hover.contains("Port number, 1 to 65535"), "{hover}");
+    // After an enum field's key: its values, by name and number.
+    let schema = schema_file(
+        Path::new("generators/cli/tests/fixtures/schema/rules.proto"),
+        dir.path(),
+    );
+    let partial = dir.path().join("partial.yaml");
+    fs::write(&partial, modeline(&schema) + "priority: \n").unwrap();
+    let completed = editor(&["complete", partial.to_str().unwrap(), "2", "10"]);
+    let labels: Vec<String> = serde_json::from_str(&completed).unwrap();
+    for label in ["PRIORITY_UNSPECIFIED", "LOW", "HIGH", "2"] {
+        assert!(labels.iter().any(|l| l == label), "{label} in {labels:?}");
+    }
 }
