@@ -4,5 +4,6 @@
 
 mod cli;
 pub mod kube;
+pub mod schema;
 
 pub use cli::main;

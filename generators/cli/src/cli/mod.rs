@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 mod check;
 mod kube_gen;
 mod proto_path;
+mod schema;
 
 /// Configuration-driven services: check configs, generate Kubernetes manifests.
 #[derive(Debug, Parser)]
@@ -29,6 +30,8 @@ enum Command {
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
+    /// Print a JSON Schema (draft 2020-12) of the service's configuration, for editors.
+    Schema(ProtoArgs),
 }
 
 /// The proto of a service and where its imports are.
@@ -125,5 +128,6 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::KubeGen(args) => kube_gen::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }
