@@ -9,6 +9,7 @@ mod check;
 mod graph;
 mod kube_gen;
 mod proto_path;
+mod schema;
 
 /// Configuration-driven services: check configs, generate Kubernetes manifests.
 #[derive(Debug, Parser)]
@@ -34,6 +35,8 @@ enum Command {
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
+    /// Print a JSON Schema (draft 2020-12) of the service's configuration, for editors.
+    Schema(ProtoArgs),
 }
 
 /// The proto of a service and where its imports are.
@@ -116,6 +119,8 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
+    #[command(flatten)]
+    policy: kube_gen::PolicyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -145,5 +150,6 @@ pub fn main() -> ExitCode {
         Command::KubeGen(args) => kube_gen::run(args),
         Command::Graph(args) => graph::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }
