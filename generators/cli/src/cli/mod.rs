@@ -27,7 +27,7 @@ enum Command {
     Check(CheckArgs),
     /// Print the Kubernetes and Istio manifests of a service as multi-document YAML.
     #[command(name = "kube-gen")]
-    KubeGen(KubeGenArgs),
+    KubeGen(Box<KubeGenArgs>),
     /// Check every connection between the services of a system file and print the graph.
     ///
     /// Exit status: 0 the graph, 1 one line per problem, 2 usage, I/O or proto error.
@@ -147,7 +147,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check::run(args),
-        Command::KubeGen(args) => kube_gen::run(args),
+        Command::KubeGen(args) => kube_gen::run(*args),
         Command::Graph(args) => graph::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
         Command::Schema(args) => schema::run(args),
