@@ -961,4 +961,25 @@ fn the_policies_follow_the_graph_kirk_reaches_scotty_and_scotty_admits_only_kirk
     for service in ["scotty", "kirk", "uhura"] {
         object(&objects, "ServiceAccount", service);
     }
+    // The policy options apply to every service of the system.
+    let output = harness_in(
+        &root(),
+        &[
+            "kube-gen",
+            "--system",
+            EXAMPLE,
+            "--monitoring-namespace",
+            "telemetry",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let objects = documents(&stdout(&output));
+    for service in ["scotty", "kirk", "uhura"] {
+        let policy = object(&objects, "NetworkPolicy", service).to_string();
+        assert!(
+            policy.contains("\"kubernetes.io/metadata.name\":\"telemetry\"")
+                && !policy.contains("\"kubernetes.io/metadata.name\":\"monitoring\""),
+            "{service}: {policy}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use super::KubeGenArgs;
 
 /// Who may reach the service's pods from outside its callers: the monitoring namespace
 /// and the ingress gateway (its NetworkPolicy and AuthorizationPolicy).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(super) struct PolicyArgs {
     /// The namespace whose pods may scrape the metrics outputs and the sidecar's telemetry.
     #[arg(long, value_name = "NS", default_value = policy::DEFAULT_MONITORING_NAMESPACE)]
@@ -72,7 +72,7 @@ fn positionals(args: &[String]) -> Result<(&Path, &Path, &str), String> {
 
 pub fn run(args: KubeGenArgs) -> ExitCode {
     if let Some(system) = &args.system {
-        return super::graph::kube_gen_system(system);
+        return super::graph::kube_gen_system(system, &args.policy);
     }
     let (proto, config, version) = match positionals(&args.positionals) {
         Ok(positionals) => positionals,
