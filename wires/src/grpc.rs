@@ -11,7 +11,6 @@ pub use server::Server;
 #[cfg(feature = "grpc-client")]
 mod client {
     use std::ops::Deref;
-    use std::sync::Arc;
     use std::time::Duration;
 
     use harness::proto::harness::grpc::{Channel as ChannelConfig, Target as TargetConfig};
@@ -49,17 +48,9 @@ mod client {
     #[derive(Debug, Clone)]
     pub struct Channel {
         channel: tonic::transport::Channel,
-        monitor: Arc<Monitor>,
-    }
-
-    /// The health monitor's task, stopped with the wire.
-    #[derive(Debug)]
-    struct Monitor(tokio::task::AbortHandle);
-
-    impl Drop for Monitor {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
+        /// The health monitor, stopped when the wire is closed (not when this value is
+        /// dropped: `setup` usually keeps only clones of the channel).
+        monitor: tokio::task::AbortHandle,
     }
 
     impl Channel {
@@ -85,7 +76,7 @@ mod client {
             let task = tokio::spawn(monitor(channel.clone(), reporter, peer));
             Channel {
                 channel,
-                monitor: Arc::new(Monitor(task.abort_handle())),
+                monitor: task.abort_handle(),
             }
         }
     }
@@ -108,7 +99,7 @@ mod client {
         }
 
         fn close(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-            let monitor = self.monitor.0.clone();
+            let monitor = self.monitor.clone();
             async move { monitor.abort() }
         }
     }
@@ -127,7 +118,7 @@ mod client {
         }
 
         fn close(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-            let monitor = self.monitor.0.clone();
+            let monitor = self.monitor.clone();
             async move { monitor.abort() }
         }
     }

@@ -69,6 +69,11 @@ async fn readiness_follows_a_grpc_callee_that_stops_and_comes_back() {
     })
     .await
     .unwrap();
+    // As `setup` does: only clones of the channel are kept, the wire value goes; the
+    // runner closes the wire after the outputs stopped.
+    let calls = channel.channel();
+    let close = harness::runtime::InputWire::<ChannelConfig>::close(&channel);
+    drop(channel);
 
     // This service's own servers: HTTP and gRPC.
     let (http_port, grpc_port) = (harness_tests::free_port(), harness_tests::free_port());
@@ -121,10 +126,11 @@ async fn readiness_follows_a_grpc_callee_that_stops_and_comes_back() {
         })
         .await
     );
-    drop(channel);
+    drop(calls);
     trigger.trigger();
     http.await.unwrap().unwrap();
     grpc.await.unwrap().unwrap();
+    close.await;
     stop_callee.trigger();
     callee.await.unwrap().unwrap();
 }
