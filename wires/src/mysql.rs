@@ -79,12 +79,11 @@ impl InputWire<PoolConfig> for Pool {
             options = options.database(&config.database);
         }
         let target = address.authority();
-        let settings = PoolSettings {
-            min_size: config.min_size,
-            max_size: config.max_size,
-            default_max: DEFAULT_MAX_SIZE,
-            acquire_timeout: config.acquire_timeout.as_ref(),
-        };
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
         connect(options, &target, settings).await
     }
 
@@ -100,12 +99,11 @@ impl InputWire<Dsn> for Pool {
             WireError::config("value: not a MySQL URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE)")
         })?;
         let target = format!("{}:{}", options.get_host(), options.get_port());
-        let settings = PoolSettings {
-            min_size: config.min_size,
-            max_size: config.max_size,
-            default_max: DEFAULT_MAX_SIZE,
-            acquire_timeout: config.acquire_timeout.as_ref(),
-        };
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
         connect(options, &target, settings).await
     }
 

@@ -79,12 +79,11 @@ impl InputWire<PoolConfig> for Pool {
             options = options.database(&config.database);
         }
         let target = address.authority();
-        let settings = PoolSettings {
-            min_size: config.min_size,
-            max_size: config.max_size,
-            default_max: DEFAULT_MAX_SIZE,
-            acquire_timeout: config.acquire_timeout.as_ref(),
-        };
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
         connect(options, &target, settings).await
     }
 
@@ -105,12 +104,11 @@ impl InputWire<Dsn> for Pool {
         let target = SocketAddress::from_url("value", &config.value)
             .map_err(|_| not_postgres())?
             .authority();
-        let settings = PoolSettings {
-            min_size: config.min_size,
-            max_size: config.max_size,
-            default_max: DEFAULT_MAX_SIZE,
-            acquire_timeout: config.acquire_timeout.as_ref(),
-        };
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
         connect(options, &target, settings).await
     }
 

@@ -50,6 +50,21 @@ pub(crate) struct PoolSettings<'a> {
     pub acquire_timeout: Option<&'a harness::prost_types::Duration>,
 }
 
+impl<'a> PoolSettings<'a> {
+    pub fn new(
+        (min_size, max_size): (u32, u32),
+        acquire_timeout: Option<&'a harness::prost_types::Duration>,
+        default_max: u32,
+    ) -> Self {
+        PoolSettings {
+            min_size,
+            max_size,
+            default_max,
+            acquire_timeout,
+        }
+    }
+}
+
 /// Opens a pool of at most `max_size` (0: `default_max`) connections, `min_size` of them
 /// (at least one) now, so that an unreachable or misconfigured database stops the start.
 /// `retryable` tells the errors worth another try (the runner's) from refused

@@ -73,21 +73,9 @@ async fn serve() -> Running {
 
 /// Reads one response (its body is `aye`) off a keep-alive connection.
 async fn response(stream: &mut TcpStream) -> String {
-    let mut response = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !response.ends_with(b"aye") {
-        let n = tokio::time::timeout(PATIENCE, stream.read(&mut chunk))
-            .await
-            .expect("no answer")
-            .unwrap();
-        assert!(
-            n > 0,
-            "closed without an answer: {}",
-            String::from_utf8_lossy(&response)
-        );
-        response.extend_from_slice(&chunk[..n]);
-    }
-    String::from_utf8(response).unwrap().to_ascii_lowercase()
+    common::read_response(stream, b"aye")
+        .await
+        .to_ascii_lowercase()
 }
 
 /// Whether the server closes the connection with nothing more to say.

@@ -59,17 +59,7 @@ async fn get_on(stream: &mut TcpStream) -> String {
         .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
-    let mut response = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !response.ends_with(b"aye") {
-        let n = tokio::time::timeout(PATIENCE, stream.read(&mut chunk))
-            .await
-            .expect("no answer")
-            .unwrap();
-        assert!(n > 0, "closed before the response ended");
-        response.extend_from_slice(&chunk[..n]);
-    }
-    String::from_utf8(response).unwrap()
+    common::read_response(stream, b"aye").await
 }
 
 /// Whether the server closes `stream` (end of file or reset) within the patience.
@@ -158,16 +148,8 @@ async fn at_the_connection_limit_new_connections_wait_for_one_to_close() {
     assert!(early.is_err(), "served beyond the limit: {early:?}");
 
     drop(first);
-    let mut response = Vec::new();
-    while !response.ends_with(b"aye") {
-        let n = tokio::time::timeout(PATIENCE, third.read(&mut chunk))
-            .await
-            .expect("the waiting connection was never served")
-            .unwrap();
-        assert!(n > 0);
-        response.extend_from_slice(&chunk[..n]);
-    }
-    assert!(response.starts_with(b"HTTP/1.1 200"));
+    let response = common::read_response(&mut third, b"aye").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     drop(second);
     trigger.trigger();
 }

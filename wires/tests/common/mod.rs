@@ -106,6 +106,26 @@ async fn forward(listener: TcpListener, target: u16, open: Arc<AtomicBool>) {
     }
 }
 
+/// Reads off a keep-alive connection until the response ends with `body` (at most 10 s a
+/// read); the response as text.
+pub async fn read_response(stream: &mut TcpStream, body: &[u8]) -> String {
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !response.ends_with(body) {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("no answer")
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed before the response ended: {}",
+            String::from_utf8_lossy(&response)
+        );
+        response.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8(response).unwrap()
+}
+
 /// The status and body of `GET path` with `Host: host` on a new connection; `None` while
 /// nothing answers.
 pub async fn http_get(port: u16, path: &str, host: &str) -> Option<(u16, String)> {
