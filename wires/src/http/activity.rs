@@ -57,8 +57,10 @@ pub(super) struct Activity {
     last_read: AtomicU64,
     /// HTTP/2: requests are streams, so no head clock after the preface.
     multiplexed: AtomicBool,
-    /// The first bytes, until they tell HTTP/2's preface from an HTTP/1 request.
+    /// The first bytes, until they tell HTTP/2's preface from an HTTP/1 request;
+    /// `sniffing` until then, so that later reads take no lock.
     preface: Mutex<Option<Vec<u8>>>,
+    sniffing: AtomicBool,
     changed: Notify,
 }
 
@@ -72,6 +74,7 @@ impl Activity {
             last_read: AtomicU64::new(0),
             multiplexed: AtomicBool::new(false),
             preface: Mutex::new(Some(Vec::new())),
+            sniffing: AtomicBool::new(true),
             changed: Notify::new(),
         }
     }
@@ -89,7 +92,7 @@ impl Activity {
     fn read(&self, bytes: &[u8]) {
         let now = self.now();
         self.last_read.store(now, Relaxed);
-        if !self.multiplexed.load(Relaxed) {
+        if self.sniffing.load(Relaxed) {
             self.sniff_preface(bytes, now);
         }
         if self.in_flight.load(Relaxed) == 0
@@ -110,8 +113,10 @@ impl Activity {
         seen.extend_from_slice(&bytes[..bytes.len().min(wanted)]);
         if !H2_PREFACE.starts_with(seen) {
             *preface = None;
+            self.sniffing.store(false, Relaxed);
         } else if seen.len() == H2_PREFACE.len() {
             *preface = None;
+            self.sniffing.store(false, Relaxed);
             self.multiplexed.store(true, Relaxed);
             self.head_since.store(NONE, Relaxed);
             self.idle_since.store(now, Relaxed);
