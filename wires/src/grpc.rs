@@ -4,7 +4,7 @@
 #[cfg(feature = "grpc-client")]
 pub use crate::observe::TracedChannel;
 #[cfg(feature = "grpc-client")]
-pub use client::Channel;
+pub use client::{Channel, PING_INTERVAL};
 #[cfg(feature = "grpc-server")]
 pub use server::Server;
 
@@ -14,9 +14,18 @@ mod client {
     use std::time::Duration;
 
     use harness::proto::harness::grpc::{Channel as ChannelConfig, Target as TargetConfig};
+    use harness::runtime::health::Reporter;
     use harness::runtime::{InputWire, WireError};
     use harness::socket::SocketAddress;
+    use tonic::Code;
     use tonic::transport::Endpoint;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    use crate::settings::duration;
+
+    /// How often the wire checks that its peer answers, for the health check.
+    pub const PING_INTERVAL: Duration = Duration::from_secs(1);
 
     /// A gRPC client channel ([`tonic::transport::Channel`]), configured by
     /// `harness.grpc.Channel` (`address: {host, port}`) or `harness.grpc.Target` (a URL
@@ -24,6 +33,13 @@ mod client {
     ///
     /// It connects lazily: services start in any order, and a call made while the peer is
     /// unreachable fails with `UNAVAILABLE` instead of stopping this service's start.
+    /// Meanwhile the wire reports itself down: every [`PING_INTERVAL`] it asks the peer's
+    /// `grpc.health.v1.Health/Check` over the channel, and a peer that cannot be reached
+    /// (`UNAVAILABLE`, no answer in time) makes `/_/health` answer 503 when the wire is a
+    /// required input. Any answer, `NOT_SERVING` or `UNIMPLEMENTED` included, counts as
+    /// reachable: readiness follows whether the peer can be called, not the peer's own
+    /// readiness, so that one database outage does not take every caller out of service.
+    ///
     /// Clone [`channel`](Channel::channel) into a generated client:
     /// `ScottyClient::new(wires.scotty.channel())`, a `ScottyClient<TracedChannel>`: each
     /// call makes a client span (with `tracing::Otlp`), sends the W3C `traceparent` of the
@@ -32,6 +48,9 @@ mod client {
     #[derive(Debug, Clone)]
     pub struct Channel {
         channel: tonic::transport::Channel,
+        /// The health monitor, stopped when the wire is closed (not when this value is
+        /// dropped: `setup` usually keeps only clones of the channel).
+        monitor: tokio::task::AbortHandle,
     }
 
     impl Channel {
@@ -43,6 +62,22 @@ mod client {
         /// The tonic channel itself, without spans, trace context or metrics.
         pub fn raw(&self) -> tonic::transport::Channel {
             self.channel.clone()
+        }
+
+        /// A lazy channel to `endpoint`, watched for the health check as the input wire
+        /// being connected.
+        fn watched(endpoint: &Endpoint) -> Self {
+            let channel = endpoint.connect_lazy();
+            let peer = endpoint
+                .uri()
+                .authority()
+                .map_or_else(String::new, |a| a.to_string());
+            let reporter = harness::runtime::health::reporter();
+            let task = tokio::spawn(monitor(channel.clone(), reporter, peer));
+            Channel {
+                channel,
+                monitor: task.abort_handle(),
+            }
         }
     }
 
@@ -60,9 +95,12 @@ mod client {
                 .map_err(WireError::config)?;
             let endpoint = Endpoint::from_shared(format!("http://{address}"))
                 .map_err(|e| WireError::config(format!("address: {e}")))?;
-            Ok(Channel {
-                channel: endpoint.connect_lazy(),
-            })
+            Ok(Channel::watched(&endpoint))
+        }
+
+        fn close(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+            let monitor = self.monitor.clone();
+            async move { monitor.abort() }
         }
     }
 
@@ -70,20 +108,49 @@ mod client {
         async fn connect(config: &TargetConfig) -> Result<Self, WireError> {
             let mut endpoint = Endpoint::from_shared(config.url.clone())
                 .map_err(|e| WireError::config(format!("url: {e}")))?;
-            if let Some(timeout) = config.connect_timeout.as_ref().and_then(duration) {
+            if let Some(timeout) = duration(config.connect_timeout.as_ref()) {
                 endpoint = endpoint.connect_timeout(timeout);
             }
-            if let Some(timeout) = config.timeout.as_ref().and_then(duration) {
+            if let Some(timeout) = duration(config.timeout.as_ref()) {
                 endpoint = endpoint.timeout(timeout);
             }
-            Ok(Channel {
-                channel: endpoint.connect_lazy(),
-            })
+            Ok(Channel::watched(&endpoint))
+        }
+
+        fn close(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+            let monitor = self.monitor.clone();
+            async move { monitor.abort() }
         }
     }
 
-    fn duration(value: &harness::prost_types::Duration) -> Option<Duration> {
-        Duration::try_from(*value).ok().filter(|d| !d.is_zero())
+    /// Asks the peer's health service every [`PING_INTERVAL`], the first time at once,
+    /// reporting the wire down while the peer cannot be reached.
+    async fn monitor(channel: tonic::transport::Channel, reporter: Reporter, peer: String) {
+        let mut health = HealthClient::new(channel);
+        loop {
+            let check = health.check(HealthCheckRequest {
+                service: String::new(),
+            });
+            match tokio::time::timeout(PING_INTERVAL, check).await {
+                Ok(Ok(_)) => reporter.up(),
+                Ok(Err(status)) if !unreachable(status.code()) => reporter.up(),
+                Ok(Err(status)) => {
+                    reporter.down(format!("gRPC peer at {peer}: {}", status.message()))
+                }
+                Err(_) => {
+                    reporter.down(format!("gRPC peer at {peer}: no answer to a health check"))
+                }
+            }
+            tokio::time::sleep(PING_INTERVAL).await;
+        }
+    }
+
+    /// The codes of a call that did not reach a server that answers.
+    fn unreachable(code: Code) -> bool {
+        matches!(
+            code,
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown
+        )
     }
 }
 

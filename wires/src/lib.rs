@@ -64,6 +64,14 @@ mod postgres_telemetry;
 pub mod redis;
 #[cfg(feature = "schedule")]
 pub mod schedule;
+#[cfg(any(
+    feature = "http",
+    feature = "grpc-client",
+    feature = "redis",
+    feature = "postgres",
+    feature = "mysql"
+))]
+mod settings;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod sql;
 pub mod telemetry;

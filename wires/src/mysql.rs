@@ -8,11 +8,15 @@ use harness::proto::harness::mysql::{Dsn, Pool as PoolConfig};
 use harness::runtime::{InputWire, WireError};
 use sqlx::mysql::MySqlConnectOptions;
 
+use crate::sql::PoolSettings;
+
 pub use sqlx;
 pub use sqlx::MySqlPool;
 
 /// Connections when the configuration's `max_size` is 0.
 pub const DEFAULT_MAX_SIZE: u32 = 10;
+
+pub use crate::sql::DEFAULT_ACQUIRE_TIMEOUT;
 
 /// A MySQL or MariaDB connection pool ([`sqlx::MySqlPool`]), configured by
 /// `harness.mysql.Pool` (field by field) or `harness.mysql.DSN` (a URL in `value`).
@@ -20,7 +24,9 @@ pub const DEFAULT_MAX_SIZE: u32 = 10;
 /// At start it opens `max(min_size, 1)` connections, so an unreachable or misconfigured
 /// database stops the start (an unreachable one after the runner's retries); the pool
 /// keeps at least `min_size` and at most `max_size` (0: [`DEFAULT_MAX_SIZE`]) connections.
-/// It is closed after the outputs stopped.
+/// A statement waits at most `acquire_timeout` (unset: [`DEFAULT_ACQUIRE_TIMEOUT`]) for a
+/// connection, so that during an outage requests fail then instead of hanging. It is
+/// closed after the outputs stopped.
 ///
 /// `&Pool` is a sqlx executor: `sqlx::query("SELECT 1").execute(&wires.db)` runs the
 /// statement in a client span (child of the request being served, with `tracing::Otlp`)
@@ -73,7 +79,12 @@ impl InputWire<PoolConfig> for Pool {
             options = options.database(&config.database);
         }
         let target = address.authority();
-        connect(options, &target, config.min_size, config.max_size).await
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
+        connect(options, &target, settings).await
     }
 
     fn close(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -88,7 +99,12 @@ impl InputWire<Dsn> for Pool {
             WireError::config("value: not a MySQL URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE)")
         })?;
         let target = format!("{}:{}", options.get_host(), options.get_port());
-        connect(options, &target, config.min_size, config.max_size).await
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
+        connect(options, &target, settings).await
     }
 
     fn close(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -99,17 +115,9 @@ impl InputWire<Dsn> for Pool {
 async fn connect(
     options: MySqlConnectOptions,
     target: &str,
-    min_size: u32,
-    max_size: u32,
+    settings: PoolSettings<'_>,
 ) -> Result<Pool, WireError> {
-    let pool = crate::sql::open(
-        "MySQL",
-        options,
-        target,
-        (min_size, max_size, DEFAULT_MAX_SIZE),
-        is_retryable,
-    )
-    .await?;
+    let pool = crate::sql::open("MySQL", options, target, settings, is_retryable).await?;
     crate::mysql_telemetry::watch(&pool, target);
     Ok(Pool {
         pool,

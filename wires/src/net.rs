@@ -13,8 +13,9 @@ pub(crate) async fn bind(bind: Option<&Socket>) -> Result<TcpListener, WireError
         .map_err(|error| WireError::other(format!("cannot listen on {address}: {error}")))
 }
 
-/// Whether a request's host is internal, as harness decides: no host, `localhost`, or an
-/// IP address (a name is public: it came through a load balancer or an ingress).
+/// Whether a request names the server by address, as harness decides: no host,
+/// `localhost`, or an IP literal (a probe, a sidecar); a name is public: it was routed by
+/// a gateway or an ingress.
 pub(crate) fn is_internal_host(host: Option<&str>) -> bool {
     let Some(host) = host else { return true };
     let name = if let Some(rest) = host.strip_prefix('[') {
@@ -31,6 +32,30 @@ pub(crate) fn is_internal_host(host: Option<&str>) -> bool {
         }
     };
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// The process's open-file limit (the soft `RLIMIT_NOFILE`); `None` when unlimited or
+/// unknown.
+#[cfg(feature = "http")]
+pub(crate) fn open_file_limit() -> Option<usize> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct it is given and reads nothing else.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0
+            || limit.rlim_cur == libc::RLIM_INFINITY
+        {
+            return None;
+        }
+        usize::try_from(limit.rlim_cur).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 #[cfg(test)]

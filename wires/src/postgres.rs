@@ -3,13 +3,13 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::str::FromStr;
-use std::time::Duration;
 
 use harness::proto::harness::postgres::{Dsn, Pool as PoolConfig};
 use harness::runtime::{InputWire, WireError};
 use harness::socket::SocketAddress;
-use sqlx::Connection as _;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
+
+use crate::sql::PoolSettings;
 
 pub use sqlx;
 pub use sqlx::PgPool;
@@ -17,8 +17,7 @@ pub use sqlx::PgPool;
 /// Connections when the configuration's `max_size` is 0.
 pub const DEFAULT_MAX_SIZE: u32 = 10;
 
-/// Time to wait for a free connection before a query fails.
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+pub use crate::sql::DEFAULT_ACQUIRE_TIMEOUT;
 
 /// A PostgreSQL connection pool ([`sqlx::PgPool`]), configured by `harness.postgres.Pool`
 /// (field by field) or `harness.postgres.DSN` (a URL).
@@ -26,7 +25,9 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// At start it opens `max(min_size, 1)` connections, so an unreachable or misconfigured
 /// database stops the start (an unreachable one after the runner's retries); the pool
 /// keeps at least `min_size` and at most `max_size` (0: [`DEFAULT_MAX_SIZE`]) connections.
-/// It is closed after the outputs stopped.
+/// A statement waits at most `acquire_timeout` (unset: [`DEFAULT_ACQUIRE_TIMEOUT`]) for a
+/// connection, so that during an outage requests fail then instead of hanging. It is
+/// closed after the outputs stopped.
 ///
 /// `&Pool` is a sqlx executor: `sqlx::query("SELECT 1").execute(&wires.db)` runs the
 /// statement in a client span (child of the request being served, with `tracing::Otlp`)
@@ -78,7 +79,12 @@ impl InputWire<PoolConfig> for Pool {
             options = options.database(&config.database);
         }
         let target = address.authority();
-        connect(options, &target, config.min_size, config.max_size).await
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
+        connect(options, &target, settings).await
     }
 
     fn close(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -98,7 +104,12 @@ impl InputWire<Dsn> for Pool {
         let target = SocketAddress::from_url("value", &config.value)
             .map_err(|_| not_postgres())?
             .authority();
-        connect(options, &target, config.min_size, config.max_size).await
+        let settings = PoolSettings::new(
+            (config.min_size, config.max_size),
+            config.acquire_timeout.as_ref(),
+            DEFAULT_MAX_SIZE,
+        );
+        connect(options, &target, settings).await
     }
 
     fn close(&self) -> impl Future<Output = ()> + Send + 'static {
@@ -109,63 +120,9 @@ impl InputWire<Dsn> for Pool {
 async fn connect(
     options: PgConnectOptions,
     target: &str,
-    min_size: u32,
-    max_size: u32,
+    settings: PoolSettings<'_>,
 ) -> Result<Pool, WireError> {
-    let max = if max_size == 0 {
-        DEFAULT_MAX_SIZE
-    } else {
-        max_size
-    };
-    let min = min_size.min(max);
-    let failed = |error: sqlx::Error| {
-        let message = format!("cannot connect to PostgreSQL at {target}: {error}");
-        if is_retryable(&error) {
-            WireError::connect(message)
-        } else {
-            WireError::config(message)
-        }
-    };
-    // A plain connection and the pool's first ones, at once: the plain one says why the
-    // database cannot be reached (the pool retries until its acquire timeout and would only
-    // report a timeout); the pool's are kept. Waiting for one and then the other would
-    // double the time to start.
-    let pool = PgPoolOptions::new()
-        .min_connections(min)
-        .max_connections(max)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_lazy_with(options.clone());
-    // Open `min_size` connections now (at least one), so the first requests find them.
-    let fill = async {
-        let mut opened = Vec::with_capacity(min.max(1) as usize);
-        for _ in 0..min.max(1) {
-            opened.push(pool.acquire().await?);
-        }
-        Ok::<_, sqlx::Error>(opened)
-    };
-    let filled = {
-        let mut fill = std::pin::pin!(fill);
-        tokio::select! {
-            probed = PgConnection::connect_with(&options) => match probed {
-                Ok(probe) => {
-                    tokio::spawn(async move {
-                        let _ = probe.close().await;
-                    });
-                    fill.await
-                }
-                Err(error) => Err(error),
-            },
-            filled = &mut fill => filled,
-        }
-    };
-    match filled {
-        Ok(opened) => drop(opened),
-        Err(error) => {
-            pool.close().await;
-            return Err(failed(error));
-        }
-    }
-    tracing::debug!(target, min, max, "postgres pool ready");
+    let pool = crate::sql::open("PostgreSQL", options, target, settings, is_retryable).await?;
     crate::postgres_telemetry::watch(&pool, target);
     Ok(Pool {
         pool,

@@ -18,6 +18,7 @@ use harness::socket::SocketAddress;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 
+use crate::settings::duration;
 use crate::telemetry::{self, Red};
 
 pub use ::redis as client;
@@ -288,10 +289,4 @@ fn start_error(peer: &str, error: RedisError) -> WireError {
         ErrorKind::Server(_) if !error.is_connection_refusal() => WireError::config(message),
         _ => WireError::connect(message),
     }
-}
-
-fn duration(value: Option<&harness::prost_types::Duration>) -> Option<Duration> {
-    value
-        .and_then(|v| Duration::try_from(*v).ok())
-        .filter(|d| !d.is_zero())
 }

@@ -24,10 +24,10 @@ use harness::runtime::WireError;
 
 use crate::telemetry::{self, Red};
 
-/// Time to wait for a free connection before a statement fails.
-// `postgres::Pool` still opens its pool itself; it can move to `open`.
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a statement waits for a connection (a free one, or a new one to the database)
+/// before it fails, when the configuration's `acquire_timeout` is unset. It bounds a
+/// request's wait during an outage: sqlx retries a refused connection until then.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How often a pool checks that its database answers, for the health check.
 pub const PING_INTERVAL: Duration = Duration::from_secs(1);
@@ -40,21 +40,53 @@ pub(crate) struct System {
     pub queries: &'static LazyLock<Red>,
 }
 
+/// The sizing and waiting of a pool, from its configuration.
+pub(crate) struct PoolSettings<'a> {
+    pub min_size: u32,
+    /// 0: `default_max`.
+    pub max_size: u32,
+    pub default_max: u32,
+    /// Unset: [`DEFAULT_ACQUIRE_TIMEOUT`].
+    pub acquire_timeout: Option<&'a harness::prost_types::Duration>,
+}
+
+impl<'a> PoolSettings<'a> {
+    pub fn new(
+        (min_size, max_size): (u32, u32),
+        acquire_timeout: Option<&'a harness::prost_types::Duration>,
+        default_max: u32,
+    ) -> Self {
+        PoolSettings {
+            min_size,
+            max_size,
+            default_max,
+            acquire_timeout,
+        }
+    }
+}
+
 /// Opens a pool of at most `max_size` (0: `default_max`) connections, `min_size` of them
 /// (at least one) now, so that an unreachable or misconfigured database stops the start.
 /// `retryable` tells the errors worth another try (the runner's) from refused
 /// credentials and the like; the message names `what` (`MySQL`) and `target`, never the
 /// options (they may hold a password).
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) async fn open<DB: sqlx::Database>(
     what: &str,
     options: <DB::Connection as sqlx::Connection>::Options,
     target: &str,
-    (min_size, max_size, default_max): (u32, u32, u32),
+    settings: PoolSettings<'_>,
     retryable: fn(&sqlx::Error) -> bool,
 ) -> Result<sqlx::Pool<DB>, WireError> {
+    let PoolSettings {
+        min_size,
+        max_size,
+        default_max,
+        acquire_timeout,
+    } = settings;
     let max = if max_size == 0 { default_max } else { max_size };
     let min = min_size.min(max);
+    let acquire_timeout =
+        crate::settings::duration(acquire_timeout).unwrap_or(DEFAULT_ACQUIRE_TIMEOUT);
     let failed = |error: sqlx::Error| {
         let message = format!("cannot connect to {what} at {target}: {error}");
         if retryable(&error) {
@@ -66,7 +98,7 @@ pub(crate) async fn open<DB: sqlx::Database>(
     let pool = sqlx::pool::PoolOptions::<DB>::new()
         .min_connections(min)
         .max_connections(max)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(acquire_timeout)
         .connect_lazy_with(options.clone());
     // A plain connection and the pool's first ones, at once: the plain one says why the
     // database cannot be reached (the pool retries until its acquire timeout and would only

@@ -46,6 +46,7 @@ async fn db() -> Pool {
         value: "mysql://root@127.0.0.1:3306/test".into(),
         min_size: 1,
         max_size: 2,
+        ..Default::default()
     })
     .await
     .unwrap()

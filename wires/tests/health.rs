@@ -62,6 +62,7 @@ async fn health_is_503_while_a_required_redis_is_down() {
                 host: "127.0.0.1".into(),
                 port: port.into(),
             }),
+            ..Default::default()
         },
         shutdown,
     ));

@@ -25,7 +25,13 @@ fn socket(port: u16) -> Option<Socket> {
 async fn serve(router: Router) -> (u16, ShutdownTrigger) {
     let port = free_port();
     let (trigger, shutdown) = Shutdown::channel();
-    tokio::spawn(Server::new(router).serve(ServerConfig { bind: socket(port) }, shutdown));
+    tokio::spawn(Server::new(router).serve(
+        ServerConfig {
+            bind: socket(port),
+            ..Default::default()
+        },
+        shutdown,
+    ));
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await

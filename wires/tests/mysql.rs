@@ -19,6 +19,10 @@ fn config(port: u16) -> PoolConfig {
         database: "test".into(),
         min_size: 1,
         max_size: 4,
+        acquire_timeout: Some(harness::prost_types::Duration {
+            seconds: 0,
+            nanos: 300_000_000,
+        }),
         ..Default::default()
     }
 }
@@ -31,10 +35,18 @@ async fn both_configurations_reach_the_database_and_run_statements() {
         value: "mysql://root@127.0.0.1:3306/test".into(),
         min_size: 2,
         max_size: 2,
+        ..Default::default()
     })
     .await
     .unwrap();
     assert_eq!(by_dsn.peer(), "127.0.0.1:3306");
+    // The acquire timeout is the configured one, else the default.
+    let acquire = |pool: &Pool| pool.pool().options().get_acquire_timeout();
+    assert_eq!(acquire(&by_fields), std::time::Duration::from_millis(300));
+    assert_eq!(
+        acquire(&by_dsn),
+        harness_wires::mysql::DEFAULT_ACQUIRE_TIMEOUT
+    );
     assert!(by_dsn.pool().size() >= 2, "min_size connections are open");
 
     // `&Pool` is an executor: what one pool writes, the other reads.
@@ -101,6 +113,17 @@ async fn readiness_follows_the_database_and_the_pool_recovers() {
     );
     let reason = harness::runtime::health::not_ready().unwrap();
     assert!(reason.contains("mysql at 127.0.0.1"), "{reason}");
+
+    // Refused connections (a stopped server): a statement fails once its acquire
+    // timeout is over, instead of hanging.
+    proxy.set_listening(false);
+    let during = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&pool),
+    )
+    .await;
+    assert!(matches!(during, Ok(Err(_))), "{during:?}");
+    proxy.set_listening(true);
 
     proxy.set_open(true);
     assert!(

@@ -65,8 +65,13 @@ async fn http_requests_are_exported_as_server_spans() {
     let port = harness_tests::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let app = Router::new().route("/ships/{name}", get(|| async { "ok" }));
-    let serving =
-        tokio::spawn(Server::new(app).serve(ServerConfig { bind: socket(port) }, shutdown));
+    let serving = tokio::spawn(Server::new(app).serve(
+        ServerConfig {
+            bind: socket(port),
+            ..Default::default()
+        },
+        shutdown,
+    ));
     let get = |traceparent: Option<&'static str>| async move {
         for _ in 0..200 {
             if let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {

@@ -513,12 +513,27 @@ pub mod harness {
             #[prost(message, optional, tag = "3")]
             pub timeout: ::core::option::Option<::prost_types::Duration>,
         }
-        /// An HTTP server.
+        /// An HTTP server (HTTP/1.1 and h2c).
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
         pub struct Server {
             /// Address to bind and listen on.
             #[prost(message, optional, tag = "1")]
             pub bind: ::core::option::Option<super::net::Socket>,
+            /// Time a client has to send a request's headers: counted from the connection's start
+            /// for its first request, and from the first byte of each later request on a
+            /// keep-alive connection. A connection that overruns it is closed (unset: 10 s).
+            #[prost(message, optional, tag = "2")]
+            pub header_read_timeout: ::core::option::Option<::prost_types::Duration>,
+            /// Time a connection with no request in flight is kept open for the next one; then it
+            /// is closed, HTTP/2 with GOAWAY (unset: 90 s, longer than the 60 s of common load
+            /// balancers, so that the balancer closes first).
+            #[prost(message, optional, tag = "3")]
+            pub idle_timeout: ::core::option::Option<::prost_types::Duration>,
+            /// Open connections at most. At the limit the server stops accepting: new connections
+            /// wait in the listen backlog until one closes, and a warning is logged (0: 10000,
+            /// lowered to fit the process's open-file limit).
+            #[prost(uint32, tag = "4")]
+            pub max_connections: u32,
         }
     }
     pub mod logging {
@@ -860,6 +875,10 @@ pub mod harness {
             /// Upper bound of open connections; 0 means the wire's default.
             #[prost(uint32, tag = "6")]
             pub max_size: u32,
+            /// Time a statement waits for a connection (a free one, or a new one to the database)
+            /// before it fails: during an outage requests fail after this, not later (unset: 1 s).
+            #[prost(message, optional, tag = "7")]
+            pub acquire_timeout: ::core::option::Option<::prost_types::Duration>,
         }
         /// A MySQL or MariaDB connection pool, configured by a connection URL.
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -871,6 +890,10 @@ pub mod harness {
             pub min_size: u32,
             #[prost(uint32, tag = "3")]
             pub max_size: u32,
+            /// Time a statement waits for a connection (a free one, or a new one to the database)
+            /// before it fails: during an outage requests fail after this, not later (unset: 1 s).
+            #[prost(message, optional, tag = "4")]
+            pub acquire_timeout: ::core::option::Option<::prost_types::Duration>,
         }
     }
     pub mod nats {
@@ -1024,6 +1047,10 @@ pub mod harness {
             /// Upper bound of open connections; 0 means the wire's default.
             #[prost(uint32, tag = "6")]
             pub max_size: u32,
+            /// Time a statement waits for a connection (a free one, or a new one to PostgreSQL)
+            /// before it fails: during an outage requests fail after this, not later (unset: 1 s).
+            #[prost(message, optional, tag = "7")]
+            pub acquire_timeout: ::core::option::Option<::prost_types::Duration>,
         }
         /// A PostgreSQL connection pool, configured by a connection URL (a DSN), written
         /// `db: {value: postgres://user:pass@db:5432/users}`.
@@ -1036,6 +1063,10 @@ pub mod harness {
             pub min_size: u32,
             #[prost(uint32, tag = "3")]
             pub max_size: u32,
+            /// Time a statement waits for a connection (a free one, or a new one to PostgreSQL)
+            /// before it fails: during an outage requests fail after this, not later (unset: 1 s).
+            #[prost(message, optional, tag = "4")]
+            pub acquire_timeout: ::core::option::Option<::prost_types::Duration>,
         }
     }
     pub mod redis {

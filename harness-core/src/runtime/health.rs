@@ -87,7 +87,8 @@ impl Reporter {
     }
 }
 
-/// `None` when every required input is up, else why not: `redis: connection refused`.
+/// `None` when every required input is up, else why not, for the logs:
+/// `redis: redis at 10.0.0.7:6379: connection refused`.
 pub fn not_ready() -> Option<String> {
     let state = STATE.lock().unwrap_or_else(|e| e.into_inner());
     if state.down.is_empty() {
@@ -99,6 +100,14 @@ pub fn not_ready() -> Option<String> {
         .map(|(name, reason)| format!("{name}: {reason}"))
         .collect();
     Some(reasons.join("; "))
+}
+
+/// The required input wires that are down, by field name, in order: what a health check
+/// may show to whoever asks it (the reasons of [`not_ready`] name addresses; they go to
+/// the logs only).
+pub fn down_wires() -> Vec<&'static str> {
+    let state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    state.down.keys().copied().collect()
 }
 
 /// Changes whenever readiness may have changed.

@@ -17,6 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanKind;
 
+use crate::settings::duration;
 use crate::telemetry::{self, Red, TRACEPARENT_HEADER};
 
 /// Time allowed to connect when the configuration sets none.
@@ -273,10 +274,4 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = next.source();
     }
     text
-}
-
-fn duration(value: Option<&harness::prost_types::Duration>) -> Option<Duration> {
-    value
-        .and_then(|v| Duration::try_from(*v).ok())
-        .filter(|d| !d.is_zero())
 }

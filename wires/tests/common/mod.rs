@@ -12,6 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Proxy {
     pub port: u16,
     open: Arc<AtomicBool>,
+    listening: tokio::sync::watch::Sender<bool>,
 }
 
 impl Proxy {
@@ -20,13 +21,52 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let open = Arc::new(AtomicBool::new(true));
-        tokio::spawn(forward(listener, target, open.clone()));
-        Proxy { port, open }
+        let (listening, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(listen(listener, port, target, open.clone(), watch));
+        Proxy {
+            port,
+            open,
+            listening,
+        }
     }
 
     /// Cuts every connection and refuses new ones (false), or forwards again (true).
     pub fn set_open(&self, open: bool) {
         self.open.store(open, Ordering::SeqCst);
+    }
+
+    /// Cuts every connection and stops listening, so that connecting is refused as by a
+    /// stopped server (false); listens on the same port again (true).
+    pub fn set_listening(&self, listening: bool) {
+        self.set_open(listening);
+        self.listening.send_replace(listening);
+    }
+}
+
+/// Forwards while the proxy listens; closes its socket while it does not.
+async fn listen(
+    listener: TcpListener,
+    port: u16,
+    target: u16,
+    open: Arc<AtomicBool>,
+    mut listening: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut listener = Some(listener);
+    loop {
+        match listener.take() {
+            Some(bound) => {
+                tokio::select! {
+                    _ = forward(bound, target, open.clone()) => return,
+                    _ = listening.wait_for(|listening| !*listening) => {}
+                }
+            }
+            None => {
+                if listening.wait_for(|listening| *listening).await.is_err() {
+                    return;
+                }
+                listener = Some(TcpListener::bind(("127.0.0.1", port)).await.unwrap());
+            }
+        }
     }
 }
 
@@ -64,6 +104,39 @@ async fn forward(listener: TcpListener, target: u16, open: Arc<AtomicBool>) {
             }
         });
     }
+}
+
+/// Reads off a keep-alive connection until the response ends with `body` (at most 10 s a
+/// read); the response as text.
+pub async fn read_response(stream: &mut TcpStream, body: &[u8]) -> String {
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !response.ends_with(body) {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("no answer")
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed before the response ended: {}",
+            String::from_utf8_lossy(&response)
+        );
+        response.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8(response).unwrap()
+}
+
+/// The status and body of `GET path` with `Host: host` on a new connection; `None` while
+/// nothing answers.
+pub async fn http_get(port: u16, path: &str, host: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
 }
 
 /// A name no other test run uses: `name_PID_N`.

@@ -1,5 +1,5 @@
-//! Benchmark baseline: hello's router served by plain `axum::serve`, no harness.
-//! `hello-bare PORT`
+//! Benchmark baseline: hello's router served by plain `axum::serve`, no harness; on
+//! SIGTERM, axum's graceful shutdown. `hello-bare PORT`
 
 #[path = "../app.rs"]
 mod app;
@@ -17,7 +17,12 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind");
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal");
     axum::serve(listener, app::router(app))
+        .with_graceful_shutdown(async move {
+            terminate.recv().await;
+        })
         .await
         .expect("serve");
 }
