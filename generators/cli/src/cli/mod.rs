@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod check;
+mod image;
 mod kube_gen;
 mod proto_path;
 
@@ -29,6 +30,8 @@ enum Command {
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
+    /// Build the service's OCI image, with no container daemon: write a layout or push it.
+    Image(image::ImageArgs),
 }
 
 /// The proto of a service and where its imports are.
@@ -105,6 +108,12 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
+    /// Pin the image by digest (REPOSITORY@sha256:…), as `harness image` prints it, or as
+    /// the one image of an OCI layout DIR holds.
+    #[arg(long, value_name = "DIGEST", conflicts_with = "image_layout")]
+    image_digest: Option<String>,
+    #[arg(long, value_name = "DIR", help = "Pin the image by the digest of the OCI layout DIR's image")]
+    image_layout: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -123,5 +132,6 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::KubeGen(args) => kube_gen::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
+        Command::Image(args) => image::run(args),
     }
 }

@@ -76,6 +76,9 @@ pub struct Options {
     /// PUBLIC output always has callers (outside the cluster). Scaling to zero is refused
     /// when there are callers.
     pub synchronous_callers: Option<bool>,
+    /// `sha256:HEX`: the image is `REPOSITORY@DIGEST` rather than `REPOSITORY:VERSION`
+    /// (VERSION stays the version label).
+    pub image_digest: Option<String>,
 }
 
 /// `--router`: the objects that route requests to a service.
@@ -113,6 +116,7 @@ impl Options {
             gateway: DEFAULT_GATEWAY.to_owned(),
             target: Target::default(),
             synchronous_callers: None,
+            image_digest: None,
         }
     }
 }
