@@ -138,7 +138,11 @@ fn build_and_ship(args: &ImageArgs) -> Result<String, String> {
     match (&reference, args.push) {
         (Some(reference), true) => {
             let url = push::push(&image, reference).map_err(|e| e.to_string())?;
-            eprintln!("pushed {}@{} ({url})", reference.whole(), image.manifest.digest);
+            eprintln!(
+                "pushed {}@{} ({url})",
+                reference.whole(),
+                image.manifest.digest
+            );
         }
         _ => {
             let dir = args

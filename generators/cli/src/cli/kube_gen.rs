@@ -47,7 +47,9 @@ fn image_digest(args: &KubeGenArgs) -> Result<Option<String>, String> {
     digest
         .parse::<oci_spec::image::Digest>()
         .map(|parsed| Some(parsed.to_string()))
-        .map_err(|e| format!("--image-digest `{digest}` is not a digest ALGORITHM:HEX such as sha256:…: {e}"))
+        .map_err(|e| {
+            format!("--image-digest `{digest}` is not a digest ALGORITHM:HEX such as sha256:…: {e}")
+        })
 }
 
 pub fn run(args: KubeGenArgs) -> ExitCode {

@@ -112,7 +112,11 @@ struct KubeGenArgs {
     /// the one image of an OCI layout DIR holds.
     #[arg(long, value_name = "DIGEST", conflicts_with = "image_layout")]
     image_digest: Option<String>,
-    #[arg(long, value_name = "DIR", help = "Pin the image by the digest of the OCI layout DIR's image")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = "Pin the image by the digest of the OCI layout DIR's image"
+    )]
     image_layout: Option<PathBuf>,
 }
 

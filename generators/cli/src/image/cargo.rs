@@ -52,9 +52,12 @@ pub fn build(dir: &Path, bin: &str, release: bool) -> Result<PathBuf, CargoError
     // CARGO is set when this runs under cargo (`cargo run`, tests): the same toolchain.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command
-        .current_dir(dir)
-        .args(["build", "--message-format=json-render-diagnostics", "--bin", bin]);
+    command.current_dir(dir).args([
+        "build",
+        "--message-format=json-render-diagnostics",
+        "--bin",
+        bin,
+    ]);
     if release {
         command.arg("--release");
     }

@@ -105,13 +105,12 @@ pub fn runtime_files(executable: &Path, system: &SystemDirs) -> Result<RuntimeFi
     while let Some((needed_by, needed, own_dirs)) = queue.pop_front() {
         for name in needed {
             let dirs: Vec<PathBuf> = own_dirs.iter().chain(&system_dirs).cloned().collect();
-            let found = find_library(&name, &dirs, root.machine).ok_or_else(|| {
-                ElfError::NotFound {
+            let found =
+                find_library(&name, &dirs, root.machine).ok_or_else(|| ElfError::NotFound {
                     library: name.clone(),
                     needed_by: needed_by.clone(),
                     searched: dirs.clone(),
-                }
-            })?;
+                })?;
             if libraries.insert(found.clone()) {
                 let library = Object::read(&found)?;
                 queue.push_back((found, library.needed, library.search));
@@ -131,12 +130,9 @@ fn find_library(name: &str, dirs: &[PathBuf], machine: Machine) -> Option<PathBu
     if name.contains('/') {
         return Some(PathBuf::from(name));
     }
-    dirs.iter()
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            candidate.is_file()
-                && Object::read(candidate).is_ok_and(|object| object.machine == machine)
-        })
+    dirs.iter().map(|dir| dir.join(name)).find(|candidate| {
+        candidate.is_file() && Object::read(candidate).is_ok_and(|object| object.machine == machine)
+    })
 }
 
 #[cfg(test)]
@@ -151,9 +147,11 @@ mod tests {
 
     #[test]
     fn finds_the_loader_and_libc_of_a_dynamic_executable() {
-        let files = runtime_files(&this_executable(), &SystemDirs::read(Path::new(LD_SO_CONF)))
-            .unwrap();
-        let interpreter = files.interpreter.expect("a dynamic executable has a loader");
+        let files =
+            runtime_files(&this_executable(), &SystemDirs::read(Path::new(LD_SO_CONF))).unwrap();
+        let interpreter = files
+            .interpreter
+            .expect("a dynamic executable has a loader");
         assert!(interpreter.is_absolute() && interpreter.exists());
         assert!(
             files

@@ -67,7 +67,7 @@ pub fn build(files: &[ImageFile], dirs: &[(&str, u32)], mtime: u64) -> std::io::
     let mut gzip = GzBuilder::new()
         .mtime(0)
         .operating_system(GZIP_OS_UNKNOWN)
-        .write(Vec::new(), Compression::best());
+        .write(Vec::new(), Compression::default());
     gzip.write_all(&uncompressed)?;
     Ok(Layer {
         compressed: gzip.finish()?,
@@ -82,7 +82,9 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 
 /// The path in the tar stream: no leading slash, as image layers write it.
 fn relative(path: &str) -> String {
-    path.trim_start_matches('/').trim_end_matches('/').to_owned()
+    path.trim_start_matches('/')
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// Every ancestor directory of `path` as an entry of its own, so that no runtime has to
@@ -150,7 +152,15 @@ mod tests {
         let paths: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(
             paths,
-            ["etc/", "etc/passwd", "tmp/", "usr/", "usr/local/", "usr/local/bin/", "usr/local/bin/app"]
+            [
+                "etc/",
+                "etc/passwd",
+                "tmp/",
+                "usr/",
+                "usr/local/",
+                "usr/local/bin/",
+                "usr/local/bin/app"
+            ]
         );
         for (path, kind, mode, uid, gid, mtime) in &entries {
             assert_eq!((*uid, *gid, *mtime), (0, 0, 7), "{path}");

@@ -124,13 +124,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("ld.so.conf");
         std::fs::write(&conf, "/opt/x\ninclude ld.so.conf\n").unwrap();
-        assert_eq!(SystemDirs::read(&conf).configured, [PathBuf::from("/opt/x")]);
+        assert_eq!(
+            SystemDirs::read(&conf).configured,
+            [PathBuf::from("/opt/x")]
+        );
     }
 
     #[test]
     fn a_missing_configuration_leaves_the_defaults() {
         let dirs = SystemDirs::read(Path::new("/nonexistent/ld.so.conf"));
         assert!(dirs.configured.is_empty());
-        assert_eq!(dirs.search_order(false), ["/lib", "/usr/lib"].map(PathBuf::from));
+        assert_eq!(
+            dirs.search_order(false),
+            ["/lib", "/usr/lib"].map(PathBuf::from)
+        );
     }
 }

@@ -90,9 +90,7 @@ pub struct Image {
 impl Image {
     /// Every blob, the manifest last.
     pub fn blobs(&self) -> impl Iterator<Item = &Blob> {
-        self.layers
-            .iter()
-            .chain([&self.config, &self.manifest])
+        self.layers.iter().chain([&self.config, &self.manifest])
     }
 }
 
@@ -213,7 +211,10 @@ mod tests {
         assert_eq!(manifest["schemaVersion"], 2);
         assert_eq!(manifest["config"]["digest"], image.config.digest.as_str());
         assert_eq!(manifest["config"]["size"], image.config.bytes.len());
-        assert_eq!(manifest["layers"][0]["digest"], image.layers[0].digest.as_str());
+        assert_eq!(
+            manifest["layers"][0]["digest"],
+            image.layers[0].digest.as_str()
+        );
         assert_eq!(
             manifest["layers"][0]["mediaType"],
             "application/vnd.oci.image.layer.v1.tar+gzip"
@@ -222,15 +223,21 @@ mod tests {
         assert_eq!(config["architecture"], "amd64");
         assert_eq!(config["config"]["User"], "65532:65532");
         assert_eq!(config["config"]["Entrypoint"][0], "/usr/local/bin/app");
-        assert_eq!(config["rootfs"]["diff_ids"][0], one_layer().diff_id.as_str());
+        assert_eq!(
+            config["rootfs"]["diff_ids"][0],
+            one_layer().diff_id.as_str()
+        );
     }
 
     #[test]
     fn labels_in_any_order_make_the_same_digest() {
-        let pairs: Vec<(String, String)> =
-            (0..32).map(|i| (format!("label.{i}"), i.to_string())).collect();
-        let forward: Vec<(&str, &str)> =
-            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(String, String)> = (0..32)
+            .map(|i| (format!("label.{i}"), i.to_string()))
+            .collect();
+        let forward: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let mut backward = forward.clone();
         backward.reverse();
         let first = image(&[one_layer()], AMD64, &settings(&forward)).unwrap();

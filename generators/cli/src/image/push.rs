@@ -42,7 +42,10 @@ pub fn push(image: &Image, reference: &Reference) -> Result<String, PushError> {
     runtime.block_on(push_blobs_then_manifest(image, reference))
 }
 
-async fn push_blobs_then_manifest(image: &Image, reference: &Reference) -> Result<String, PushError> {
+async fn push_blobs_then_manifest(
+    image: &Image,
+    reference: &Reference,
+) -> Result<String, PushError> {
     let registry = reference.resolve_registry().to_owned();
     let protocol = if is_loopback(&registry) {
         ClientProtocol::HttpsExcept(vec![registry.clone()])
@@ -111,10 +114,21 @@ mod tests {
 
     #[test]
     fn loopback_registries_are_recognised() {
-        for registry in ["localhost:5000", "127.0.0.1:41234", "127.1.2.3", "[::1]:5000", "localhost"] {
+        for registry in [
+            "localhost:5000",
+            "127.0.0.1:41234",
+            "127.1.2.3",
+            "[::1]:5000",
+            "localhost",
+        ] {
             assert!(is_loopback(registry), "{registry}");
         }
-        for registry in ["registry.acme.dev", "10.0.0.1:5000", "localhost.acme.dev", "[2001:db8::1]:5000"] {
+        for registry in [
+            "registry.acme.dev",
+            "10.0.0.1:5000",
+            "localhost.acme.dev",
+            "[2001:db8::1]:5000",
+        ] {
             assert!(!is_loopback(registry), "{registry}");
         }
     }

@@ -55,7 +55,10 @@ pub fn base_files(runtime: &RuntimeFiles, ca_bundle: &Path) -> Result<Vec<ImageF
     }
     files.push(ImageFile {
         path: CA_CERTIFICATES.to_owned(),
-        contents: read(ca_bundle, " (install Debian's ca-certificates, or give --ca-certificates FILE)")?,
+        contents: read(
+            ca_bundle,
+            " (install Debian's ca-certificates, or give --ca-certificates FILE)",
+        )?,
         mode: READ_ONLY,
     });
     files.extend(user_database());
@@ -104,16 +107,16 @@ mod tests {
     fn the_user_database_names_the_deployments_user() {
         let [passwd, group, _] = user_database();
         let passwd = String::from_utf8(passwd.contents).unwrap();
-        let nonroot = passwd
-            .lines()
-            .find(|l| l.starts_with("nonroot:"))
-            .unwrap();
+        let nonroot = passwd.lines().find(|l| l.starts_with("nonroot:")).unwrap();
         let fields: Vec<&str> = nonroot.split(':').collect();
         assert_eq!(fields.len(), 7, "{nonroot}");
         assert_eq!(fields[2], RUN_AS_USER.to_string());
         assert_eq!(fields[3], RUN_AS_USER.to_string());
         let group = String::from_utf8(group.contents).unwrap();
-        assert!(group.contains(&format!("nonroot:x:{RUN_AS_USER}:")), "{group}");
+        assert!(
+            group.contains(&format!("nonroot:x:{RUN_AS_USER}:")),
+            "{group}"
+        );
     }
 
     #[test]
