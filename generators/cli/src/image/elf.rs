@@ -100,10 +100,19 @@ impl Object {
 pub fn runtime_files(executable: &Path, system: &SystemDirs) -> Result<RuntimeFiles, ElfError> {
     let root = Object::read(executable)?;
     let system_dirs = system.search_order(root.machine.is_64);
+    // libc names the loader in DT_NEEDED; the loader is already mapped under that name.
+    let interpreter_name = root
+        .interpreter
+        .as_deref()
+        .and_then(|path| Path::new(path).file_name())
+        .map(|name| name.to_string_lossy().into_owned());
     let mut libraries = BTreeSet::new();
     let mut queue = VecDeque::from([(executable.to_owned(), root.needed.clone(), root.search)]);
     while let Some((needed_by, needed, own_dirs)) = queue.pop_front() {
         for name in needed {
+            if interpreter_name.as_deref() == Some(name.as_str()) {
+                continue;
+            }
             let dirs: Vec<PathBuf> = own_dirs.iter().chain(&system_dirs).cloned().collect();
             let found =
                 find_library(&name, &dirs, root.machine).ok_or_else(|| ElfError::NotFound {
@@ -162,6 +171,15 @@ mod tests {
             files.libraries
         );
         assert!(files.libraries.iter().all(|l| l.is_file()));
+        // libc needs the loader by name: it is the interpreter, not a second copy.
+        assert!(
+            !files
+                .libraries
+                .iter()
+                .any(|l| l.file_name() == interpreter.file_name()),
+            "{:?}",
+            files.libraries
+        );
     }
 
     #[test]
