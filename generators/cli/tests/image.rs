@@ -2,7 +2,8 @@
 //! examples/hello is read by skopeo, rebuilt to the same digest, run by podman exactly as
 //! kube-gen's Deployment runs it (its arguments, its user, a read-only root file system,
 //! the ConfigMap's config.yaml at /etc/config) and answers `/_/health`; pushed to a local
-//! registry, it is pulled back with the same digest.
+//! registry, it is pulled back with the same digest. kirk's image runs with its production
+//! Deployment's arguments (config and merged secrets) and answers too.
 //!
 //! The tools are Debian's podman, runc, skopeo and docker-registry, which
 //! scripts/image-tools.sh installs. podman keeps its storage and state in a directory of
@@ -178,33 +179,12 @@ impl Podman {
     }
 }
 
-/// A container that is removed when dropped, whatever happened.
-struct Container<'a> {
-    podman: &'a Podman,
-    name: String,
-}
-
-impl Drop for Container<'_> {
-    fn drop(&mut self) {
-        let _ = self
-            .podman
-            .command("podman")
-            .args(["rm", "--force", "--time", "0", &self.name])
-            .output();
-    }
-}
-
-/// The Deployment's container (args, image, user) and the ConfigMap's config.yaml of
-/// hello configured by `config`, pinned to the image of `layout`.
-fn deployment_of(config: &Path, layout: &Path) -> (Value, String) {
-    let output = harness(&[
-        "kube-gen",
-        HELLO_PROTO,
-        config.to_str().unwrap(),
-        "v1",
-        "--image-layout",
-        layout.to_str().unwrap(),
-    ]);
+/// The Deployment's container (image, args, and the pod's runAsUser as `runAsUser`) and
+/// the ConfigMap's config.yaml, from `kube-gen ARGS`.
+fn deployment_of(args: &[&str]) -> (Value, String) {
+    let mut command = vec!["kube-gen"];
+    command.extend_from_slice(args);
+    let output = harness(&command);
     let objects: Vec<Value> =
         serde_saphyr::from_multiple(&String::from_utf8(output.stdout).unwrap()).unwrap();
     let of_kind = |kind: &str| {
@@ -223,6 +203,89 @@ fn deployment_of(config: &Path, layout: &Path) -> (Value, String) {
     (container, config_yaml)
 }
 
+/// The image of `layout` running under podman as the Deployment's `container` runs:
+/// its args, its user, a read-only root, each of `files` (path in the container,
+/// contents) in a read-only directory mounted where the args name it.
+struct Running {
+    podman: Podman,
+    name: String,
+}
+
+impl Running {
+    fn start(dir: &Path, layout: &Path, container: &Value, files: &[(&str, String)]) -> Self {
+        let podman_dir = dir.join("podman");
+        std::fs::create_dir_all(&podman_dir).unwrap();
+        let podman = Podman::new(podman_dir);
+        let image = "localhost/harness-image-test:latest";
+        run(podman.command("skopeo").args([
+            "copy",
+            "--quiet",
+            &format!("oci:{}", layout.display()),
+            &format!("containers-storage:{image}"),
+        ]));
+        let name = format!("harness-image-test-{}", free_port());
+        let running = Running { podman, name };
+        let mut command = running.podman.command("podman");
+        command
+            .args([
+                "--runtime",
+                "runc",
+                "run",
+                "--detach",
+                "--name",
+                &running.name,
+            ])
+            .args(["--network", "host", "--read-only"])
+            .args(["--user", &container["runAsUser"].to_string()])
+            .args([
+                "--ulimit",
+                "nofile=1024:1024",
+                "--ulimit",
+                "nproc=1024:1024",
+            ]);
+        for (index, (path, contents)) in files.iter().enumerate() {
+            let (mount, file) = path.rsplit_once('/').unwrap();
+            let host = dir.join(format!("mount-{index}"));
+            std::fs::create_dir_all(&host).unwrap();
+            std::fs::write(host.join(file), contents).unwrap();
+            command.args(["-v", &format!("{}:{mount}:ro", host.display())]);
+        }
+        command.arg(image);
+        for arg in container["args"].as_array().unwrap() {
+            command.arg(arg.as_str().unwrap());
+        }
+        run(&mut command);
+        running
+    }
+
+    /// SIGTERM, as Kubernetes stops a pod; the container's exit status.
+    fn stop(&self) -> String {
+        run(self
+            .podman
+            .command("podman")
+            .args(["stop", "--time", "30", &self.name]));
+        let exit = run(self.podman.command("podman").args([
+            "inspect",
+            "--format",
+            "{{.State.ExitCode}}",
+            &self.name,
+        ]));
+        String::from_utf8_lossy(&exit.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self
+            .podman
+            .command("podman")
+            .args(["rm", "--force", "--time", "0", &self.name])
+            .output();
+        // The vfs storage holds a full copy of every layer: not worth keeping.
+        let _ = std::fs::remove_dir_all(&self.podman.dir);
+    }
+}
+
 #[test]
 fn podman_runs_the_image_as_the_deployment_does() {
     let built = hello_image();
@@ -234,82 +297,103 @@ fn podman_runs_the_image_as_the_deployment_does() {
         format!("greeting: Hello from the image\nserver:\n  bind:\n    host: 127.0.0.1\n    port: {port}\n"),
     )
     .unwrap();
-    let (container, config_yaml) = deployment_of(&config, &built.layout);
+    let (container, config_yaml) = deployment_of(&[
+        HELLO_PROTO,
+        config.to_str().unwrap(),
+        "v1",
+        "--image-layout",
+        built.layout.to_str().unwrap(),
+    ]);
     assert_eq!(
         container["image"],
         format!("registry.acme.dev/hello@{}", built.digest).as_str()
     );
-    let config_dir = dir.join("config");
-    std::fs::create_dir(&config_dir).unwrap();
-    std::fs::write(config_dir.join("config.yaml"), config_yaml).unwrap();
+    assert_eq!(
+        container["args"],
+        serde_json::json!(["/etc/config/config.yaml"])
+    );
+    let running = Running::start(
+        &dir,
+        &built.layout,
+        &container,
+        &[("/etc/config/config.yaml", config_yaml)],
+    );
 
-    let podman_dir = dir.join("podman");
-    std::fs::create_dir(&podman_dir).unwrap();
-    let podman = Podman::new(podman_dir);
-    let image = "localhost/hello:test";
-    run(podman.command("skopeo").args([
-        "copy",
-        "--quiet",
-        &format!("oci:{}", built.layout.display()),
-        &format!("containers-storage:{image}"),
-    ]));
-    let name = format!("harness-image-test-{port}");
-    let user = container["runAsUser"].to_string();
+    let health = wait_for_http(&running, port, "/_/health");
+    assert_eq!(health.0, 200, "{health:?}");
+    let (status, body) = http_get(port, "/", "localhost").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("Hello from the image"), "{body}");
+    // A graceful shutdown.
+    assert_eq!(running.stop(), "0");
+}
+
+/// kirk's image runs with the arguments of its production Deployment (config and merged
+/// secrets), the files being local ones: its database is the machine's PostgreSQL.
+#[test]
+fn kirk_runs_with_its_production_deployments_arguments() {
+    let dir = scratch("kirk");
+    let layout = dir.join("kirk.oci");
+    let digest = String::from_utf8(
+        harness(&[
+            "image",
+            "examples/kirk/proto/kirk.proto",
+            "--tag",
+            "localhost/kirk:v1",
+            "--output",
+            layout.to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let (container, _) = deployment_of(&[
+        "examples/kirk/proto/kirk.proto",
+        "examples/kirk/kirk.prod.yaml",
+        "v1",
+        "--secret-merge",
+        "examples/kirk/kirk.prod-secrets.yaml",
+        "--image-digest",
+        digest.trim(),
+    ]);
     let args: Vec<&str> = container["args"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    let running = Container {
-        podman: &podman,
-        name: name.clone(),
+    let [config, "--merge", merge] = args[..] else {
+        panic!("kirk's Deployment args: {args:?}")
     };
-    run(podman
-        .command("podman")
-        .args(["--runtime", "runc", "run", "--detach", "--name", &name])
-        .args(["--network", "host", "--read-only", "--user", &user])
-        .args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-        ])
-        .args([
-            "-v",
-            &format!("{}:/etc/config:ro", config_dir.display()),
-            image,
-        ])
-        .args(&args));
-
-    let health = wait_for_http(&podman, &name, port, "/_/health");
+    let port = free_port();
+    let running = Running::start(
+        &dir,
+        &layout,
+        &container,
+        &[
+            (config, harness_tests::kirk_yaml(port, free_port())),
+            (merge, harness_tests::kirk_secrets("unused", 5432)),
+        ],
+    );
+    let health = wait_for_http(&running, port, "/_/health");
     assert_eq!(health.0, 200, "{health:?}");
-    let (status, body) = http_get(port, "/", "localhost").unwrap();
-    assert_eq!(status, 200);
-    assert!(body.contains("Hello from the image"), "{body}");
-
-    // SIGTERM, as Kubernetes stops a pod: a graceful shutdown, exit 0.
-    run(podman
-        .command("podman")
-        .args(["stop", "--time", "30", &name]));
-    let exit =
-        run(podman
-            .command("podman")
-            .args(["inspect", "--format", "{{.State.ExitCode}}", &name]));
-    assert_eq!(String::from_utf8_lossy(&exit.stdout).trim(), "0");
-    drop(running);
+    assert_eq!(running.stop(), "0");
 }
 
 /// The first answer of `path` on `port`, waiting for the container to start (a bounded
 /// number of tries); the container's log in the panic when it never answers.
-fn wait_for_http(podman: &Podman, name: &str, port: u16, path: &str) -> (u16, String) {
+fn wait_for_http(running: &Running, port: u16, path: &str) -> (u16, String) {
     for _ in 0..200 {
         if let Ok(answer) = http_get(port, path, "localhost") {
             return answer;
         }
         thread::sleep(Duration::from_millis(100));
     }
-    let logs = podman.command("podman").args(["logs", name]).output();
+    let name = &running.name;
+    let logs = running
+        .podman
+        .command("podman")
+        .args(["logs", name])
+        .output();
     panic!("{name} never answered {path} on {port}: {logs:?}");
 }
 
