@@ -108,15 +108,12 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
-    /// Pin the image by digest (REPOSITORY@sha256:…), as `harness image` prints it, or as
-    /// the one image of an OCI layout DIR holds.
+    /// Pin the image by digest: REPOSITORY@DIGEST, DIGEST as `harness image` prints it
+    /// (sha256:…); VERSION stays the version label.
     #[arg(long, value_name = "DIGEST", conflicts_with = "image_layout")]
     image_digest: Option<String>,
-    #[arg(
-        long,
-        value_name = "DIR",
-        help = "Pin the image by the digest of the OCI layout DIR's image"
-    )]
+    /// Pin the image by the digest of the one image in the OCI layout DIR.
+    #[arg(long, value_name = "DIR")]
     image_layout: Option<PathBuf>,
 }
 
