@@ -3,6 +3,7 @@
 //! stable API.
 
 mod cli;
+pub mod image;
 pub mod kube;
 pub mod schema;
 pub mod system;

@@ -70,6 +70,24 @@ fn positionals(args: &[String]) -> Result<(&Path, &Path, &str), String> {
     }
 }
 
+/// `--image-digest`, checked, or the digest of the `--image-layout`'s image.
+fn image_digest(args: &KubeGenArgs) -> Result<Option<String>, String> {
+    if let Some(dir) = &args.image_layout {
+        return crate::image::layout::manifest_digest(dir)
+            .map(Some)
+            .map_err(|e| format!("--image-layout: {e}"));
+    }
+    let Some(digest) = &args.image_digest else {
+        return Ok(None);
+    };
+    digest
+        .parse::<oci_spec::image::Digest>()
+        .map(|parsed| Some(parsed.to_string()))
+        .map_err(|e| {
+            format!("--image-digest `{digest}` is not a digest ALGORITHM:HEX such as sha256:…: {e}")
+        })
+}
+
 pub fn run(args: KubeGenArgs) -> ExitCode {
     if let Some(system) = &args.system {
         return super::graph::kube_gen_system(system, &args.policy);
@@ -94,7 +112,15 @@ pub fn run(args: KubeGenArgs) -> ExitCode {
             return ExitCode::from(err.exit_code());
         }
     };
+    let image_digest = match image_digest(&args) {
+        Ok(digest) => digest,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(super::EXIT_USAGE);
+        }
+    };
     let mut options = Options {
+        image_digest,
         instance: args.instance,
         namespace: args.namespace,
         base_domain: args.base_domain,

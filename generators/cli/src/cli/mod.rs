@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod check;
 mod graph;
+mod image;
 mod kube_gen;
 mod proto_path;
 mod schema;
@@ -37,6 +38,8 @@ enum Command {
     ProtoPath(ProtoPathArgs),
     /// Print a JSON Schema (draft 2020-12) of the service's configuration, for editors.
     Schema(ProtoArgs),
+    /// Build the service's OCI image, with no container daemon: write a layout or push it.
+    Image(image::ImageArgs),
 }
 
 /// The proto of a service and where its imports are.
@@ -90,7 +93,7 @@ struct KubeGenArgs {
     positionals: Vec<String>,
     /// Every service of a system file (see `harness graph`), its connections checked, in
     /// one stream; the services' options come from the file.
-    #[arg(long, value_name = "SYSTEM", conflicts_with_all = ["positionals", "includes", "instance", "namespace", "secret_merge", "secret_patch", "base_domain", "router", "gateway", "target"])]
+    #[arg(long, value_name = "SYSTEM", conflicts_with_all = ["positionals", "includes", "instance", "namespace", "secret_merge", "secret_patch", "base_domain", "router", "gateway", "target", "image_digest", "image_layout"])]
     system: Option<PathBuf>,
     /// Deploy a named instance: objects are named NAME-INSTANCE.
     #[arg(long, value_name = "NAME")]
@@ -119,6 +122,13 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
+    /// Pin the image by digest: REPOSITORY@DIGEST, DIGEST as `harness image` prints it
+    /// (sha256:…); VERSION stays the version label.
+    #[arg(long, value_name = "DIGEST", conflicts_with = "image_layout")]
+    image_digest: Option<String>,
+    /// Pin the image by the digest of the one image in the OCI layout DIR.
+    #[arg(long, value_name = "DIR")]
+    image_layout: Option<PathBuf>,
     #[command(flatten)]
     policy: kube_gen::PolicyArgs,
 }
@@ -151,5 +161,6 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Image(args) => image::run(args),
     }
 }

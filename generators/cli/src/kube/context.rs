@@ -84,6 +84,8 @@ pub struct Context<'a> {
     pub namespace: String,
     pub version: String,
     pub repository: String,
+    /// Pins the image by digest when set.
+    pub image_digest: Option<String>,
     /// `NAME[-INSTANCE].DOMAIN` when `--base-domain` is given.
     pub public_host: Option<String>,
     pub config_text: &'a str,
@@ -166,6 +168,7 @@ impl<'a> Context<'a> {
             namespace: options.namespace.clone(),
             version: options.version.clone(),
             repository: naming.repository,
+            image_digest: options.image_digest.clone(),
             public_host: naming.public_host,
             config_text: &sources.config.text,
             config_hash: names::content_hash(&sources.config.text),
@@ -232,8 +235,12 @@ impl<'a> Context<'a> {
         .fqdn()
     }
 
+    /// `REPOSITORY@DIGEST` when pinned, `REPOSITORY:VERSION` otherwise.
     pub fn image(&self) -> String {
-        format!("{}:{}", self.repository, self.version)
+        match &self.image_digest {
+            Some(digest) => format!("{}@{digest}", self.repository),
+            None => format!("{}:{}", self.repository, self.version),
+        }
     }
 }
 

@@ -92,6 +92,9 @@ pub struct Options {
     pub ingress: IngressOverrides,
     /// The namespace whose pods may scrape the metrics outputs.
     pub monitoring_namespace: String,
+    /// `sha256:HEX`: the image is `REPOSITORY@DIGEST` rather than `REPOSITORY:VERSION`
+    /// (VERSION stays the version label).
+    pub image_digest: Option<String>,
 }
 
 /// `--router`: the objects that route requests to a service.
@@ -132,6 +135,7 @@ impl Options {
             peers: None,
             ingress: IngressOverrides::default(),
             monitoring_namespace: policy::DEFAULT_MONITORING_NAMESPACE.to_owned(),
+            image_digest: None,
         }
     }
 }

@@ -171,8 +171,14 @@ pub fn harness_in(dir: &Path, args: &[&str]) -> Output {
 
 /// The manifests of `case`, asserting that kube-gen succeeded quietly.
 pub fn kube_gen(case: &Case) -> String {
+    kube_gen_with(case, &[])
+}
+
+/// [`kube_gen`] with `extra` arguments after the case's.
+pub fn kube_gen_with(case: &Case, extra: &[&str]) -> String {
     let mut args = vec!["kube-gen"];
     args.extend_from_slice(case.args);
+    args.extend_from_slice(extra);
     let output = harness(&args);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -187,11 +193,16 @@ pub fn kube_gen(case: &Case) -> String {
 
 /// Every case's manifests written to `dir`, one file per case; returns the files.
 pub fn write_all(dir: &Path) -> Vec<PathBuf> {
+    write_all_with(dir, &[])
+}
+
+/// [`write_all`] with `extra` arguments after each case's.
+pub fn write_all_with(dir: &Path, extra: &[&str]) -> Vec<PathBuf> {
     CASES
         .iter()
         .map(|case| {
             let path = dir.join(format!("{}.yaml", case.name));
-            std::fs::write(&path, kube_gen(case)).unwrap();
+            std::fs::write(&path, kube_gen_with(case, extra)).unwrap();
             path
         })
         .collect()
