@@ -4,5 +4,6 @@
 
 mod cli;
 pub mod kube;
+pub mod scaffold;
 
 pub use cli::main;
