@@ -15,6 +15,7 @@ pub(crate) async fn bind(bind: Option<&Socket>) -> Result<TcpListener, WireError
 
 /// Whether a request's host is internal, as harness decides: no host, `localhost`, or an
 /// IP address (a name is public: it came through a load balancer or an ingress).
+#[cfg(any(feature = "http", test))]
 pub(crate) fn is_internal_host(host: Option<&str>) -> bool {
     let Some(host) = host else { return true };
     let name = if let Some(rest) = host.strip_prefix('[') {

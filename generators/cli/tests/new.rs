@@ -56,7 +56,10 @@ fn new_and_build(name: &str, flags: &[&str]) -> (tempfile::TempDir, PathBuf, Pat
         .expect("cargo runs");
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "cargo build failed:\n{log}");
-    assert!(!log.contains("warning"), "the project builds without warnings:\n{log}");
+    assert!(
+        !log.contains("warning"),
+        "the project builds without warnings:\n{log}"
+    );
     (root, project.clone(), target.join("debug").join(name))
 }
 
@@ -83,13 +86,23 @@ fn check_and_deploy(project: &Path, name: &str) {
     }
     let output = harness_in(
         project,
-        &["kube-gen", &proto, &prod, "0.1.0", "--secret-merge", &secrets],
+        &[
+            "kube-gen",
+            &proto,
+            &prod,
+            "0.1.0",
+            "--secret-merge",
+            &secrets,
+        ],
     );
     assert!(output.status.success(), "kube-gen: {}", text(&output));
     let manifests = project.join("manifests.yaml");
     std::fs::write(&manifests, &output.stdout).unwrap();
     let yaml = String::from_utf8_lossy(&output.stdout);
-    assert!(yaml.contains(&format!("image: registry.example.com/{name}:0.1.0")), "{yaml}");
+    assert!(
+        yaml.contains(&format!("image: registry.example.com/{name}:0.1.0")),
+        "{yaml}"
+    );
     let core = core(std::slice::from_ref(&manifests));
     assert!(core.status.success(), "core kinds:\n{}", text(&core));
     let crds = custom_resources(&[manifests]);
@@ -183,12 +196,18 @@ async fn a_grpc_redis_nats_service_builds_answers_and_deploys() {
     let first = report(port).await.text;
     assert!(first.starts_with("Hello from relay\n"), "{first}");
     let count = |text: &str| -> u64 {
-        let line = text.lines().find(|l| l.starts_with("redis: report ")).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("redis: report "))
+            .unwrap();
         line.trim_start_matches("redis: report ").parse().unwrap()
     };
     let second = report(port).await.text;
     assert_eq!(count(&second), count(&first) + 1, "{first}{second}");
-    assert!(second.contains("nats: ") && second.contains("schedule: "), "{second}");
+    assert!(
+        second.contains("nats: ") && second.contains("schedule: "),
+        "{second}"
+    );
     let exit = service.stop();
     assert_eq!(exit.code(), Some(0), "{}", exit.stderr);
 
@@ -209,10 +228,21 @@ fn a_bad_name_or_a_used_directory_exits_2_and_writes_nothing() {
     let output = harness_in(root.path(), &["new", "taken"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("taken: exists and is not empty"), "{stderr}");
-    assert_eq!(std::fs::read_dir(root.path().join("taken")).unwrap().count(), 1);
+    assert!(
+        stderr.contains("taken: exists and is not empty"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path().join("taken"))
+            .unwrap()
+            .count(),
+        1
+    );
 
-    let output = harness_in(root.path(), &["new", "fresh", "--harness-path", "/nonexistent"]);
+    let output = harness_in(
+        root.path(),
+        &["new", "fresh", "--harness-path", "/nonexistent"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(!root.path().join("fresh").exists());
 }

@@ -32,7 +32,10 @@ fn create(args: &NewArgs) -> Result<(Service, PathBuf), ScaffoldError> {
         schedule: args.schedule,
     };
     let service = Service::new(&args.name, wires)?;
-    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(&args.name));
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&args.name));
     scaffold::write::check_target(&dir)?;
     let source = Source::choose(args.harness_path.as_deref())?;
     let files = scaffold::render(&service, &source)?;

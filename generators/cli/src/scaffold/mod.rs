@@ -3,6 +3,7 @@
 //! ```text
 //! NAME/
 //!   Cargo.toml                       harness crates by path or version, one feature per wire
+//!   Cargo.lock                       the checkout's, when the crates come from one
 //!   build.rs                         harness_build compiles the proto
 //!   proto/NAME.proto                 Configuration with the chosen wires (and the gRPC API)
 //!   NAME.yaml                        this machine: loopback and its services
@@ -35,9 +36,11 @@ pub enum ScaffoldError {
     #[error("--harness-path {}: not a harness checkout: {reason}", path.display())]
     HarnessPath { path: PathBuf, reason: String },
     #[error("cannot render {file}: {source}")]
-    Render {
-        file: String,
-        source: askama::Error,
+    Render { file: String, source: askama::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
     },
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -178,7 +181,7 @@ pub fn render(service: &Service, source: &Source) -> Result<Vec<File>, ScaffoldE
     let s = service;
     // JSON Schema: when `harness schema` exists, add `NAME.schema.json` to these files, the
     // schema of `s.proto()`'s Configuration, which every config YAML's first line names.
-    Ok(vec![
+    let mut files = vec![
         file("Cargo.toml", &CargoToml::new(s, source))?,
         file("build.rs", &BuildRs { s })?,
         file(&s.proto(), &Proto { s })?,
@@ -190,7 +193,14 @@ pub fn render(service: &Service, source: &Source) -> Result<Vec<File>, ScaffoldE
         file(".gitignore", &GitIgnore)?,
         file("Containerfile", &Containerfile { s })?,
         file(".containerignore", &ContainerIgnore { s })?,
-    ])
+    ];
+    if let Some(text) = source.lockfile()? {
+        files.push(File {
+            path: "Cargo.lock".into(),
+            text,
+        });
+    }
+    Ok(files)
 }
 
 /// The file at `path` rendered from `template`, ending with one newline.

@@ -49,7 +49,9 @@ impl Source {
         }
         for (name, folder) in CRATES {
             if !dir.join(folder).join("Cargo.toml").is_file() {
-                return Err(not_a_checkout(format!("no {folder}/Cargo.toml (crate {name})")));
+                return Err(not_a_checkout(format!(
+                    "no {folder}/Cargo.toml (crate {name})"
+                )));
             }
         }
         Ok(Source::Path(dir))
@@ -64,7 +66,10 @@ impl Source {
                     .iter()
                     .find(|(crate_name, _)| *crate_name == name)
                     .map_or(name, |(_, folder)| folder);
-                format!("path = {}", toml_string(&dir.join(folder).to_string_lossy()))
+                format!(
+                    "path = {}",
+                    toml_string(&dir.join(folder).to_string_lossy())
+                )
             }
             Source::Version(version) => format!("version = {}", toml_string(version)),
         };
@@ -73,6 +78,23 @@ impl Source {
         }
         let features: Vec<String> = features.iter().map(|f| toml_string(f)).collect();
         format!("{{ {location}, features = [{}] }}", features.join(", "))
+    }
+}
+
+impl Source {
+    /// The checkout's Cargo.lock, as a new project's starting point: the versions the
+    /// harness crates were tested with, and no second copy of a crate that a newer
+    /// release would bring in. None for the registry or a checkout without one.
+    pub fn lockfile(&self) -> Result<Option<String>, ScaffoldError> {
+        let Source::Path(dir) = self else {
+            return Ok(None);
+        };
+        let path = dir.join("Cargo.lock");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(ScaffoldError::Read { path, source }),
+        }
     }
 }
 
@@ -114,6 +136,9 @@ mod tests {
             r#"{ path = "/src/a \"b\"/wires", features = ["http", "postgres"] }"#
         );
         let source = Source::Version("0.1.0".into());
-        assert_eq!(source.dependency("harness", &[]), r#"{ version = "0.1.0" }"#);
+        assert_eq!(
+            source.dependency("harness", &[]),
+            r#"{ version = "0.1.0" }"#
+        );
     }
 }

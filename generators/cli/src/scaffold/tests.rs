@@ -69,7 +69,11 @@ fn every_combination_compiles_and_its_configurations_check() {
             .services()
             .map(|s| s.full_name().to_owned())
             .collect();
-        let expected: Vec<String> = wires.grpc.then(|| "demo.DemoApi".to_owned()).into_iter().collect();
+        let expected: Vec<String> = wires
+            .grpc
+            .then(|| "demo.DemoApi".to_owned())
+            .into_iter()
+            .collect();
         assert_eq!(services, expected, "{wires:?}");
 
         let local = project.join(service.local_config());
@@ -107,7 +111,10 @@ fn the_configurations_are_loopback_locally_and_named_hosts_in_production() {
         assert!(prod.contains(host), "{host}: {prod}");
     }
     assert!(!prod.contains("127.0.0.1"), "{prod}");
-    assert!(!prod.contains("password:"), "secrets belong in the merge file: {prod}");
+    assert!(
+        !prod.contains("password:"),
+        "secrets belong in the merge file: {prod}"
+    );
     let secrets = text(&files, "demo.prod-secrets.example.yaml");
     assert!(secrets.contains("db:\n  password:"), "{secrets}");
 }
@@ -131,7 +138,10 @@ fn cargo_toml_turns_on_the_wires_features() {
         assert!(cargo.contains(&line), "{line}\n{cargo}");
         assert_eq!(cargo.contains("tonic-prost-build"), service.wires.grpc);
         assert_eq!(cargo.contains("\naxum = "), service.wires.http);
-        assert!(cargo.contains("harness-build = { version = \"9.8.7\" }"), "{cargo}");
+        assert!(
+            cargo.contains("harness-build = { version = \"9.8.7\" }"),
+            "{cargo}"
+        );
     }
 }
 
@@ -163,10 +173,9 @@ fn the_generated_rust_is_formatted() {
 
 #[test]
 fn the_third_party_versions_are_the_workspace_ones() {
-    let workspace = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml"),
-    )
-    .unwrap();
+    let workspace =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml"))
+            .unwrap();
     for (name, version) in [
         ("axum", templates::VERSIONS.axum),
         ("tonic", templates::VERSIONS.tonic),
@@ -185,7 +194,10 @@ fn the_third_party_versions_are_the_workspace_ones() {
 fn a_bad_name_or_a_used_directory_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let error = Service::new("Demo_1", Wires::default()).unwrap_err();
-    assert!(error.to_string().contains("not a valid service name"), "{error}");
+    assert!(
+        error.to_string().contains("not a valid service name"),
+        "{error}"
+    );
 
     let used = dir.path().join("used");
     std::fs::create_dir(&used).unwrap();
@@ -224,4 +236,15 @@ fn an_empty_directory_is_filled_and_a_new_one_created_with_its_parents() {
     assert!(nested.join("src/main.rs").is_file());
     let siblings: Vec<_> = std::fs::read_dir(dir.path().join("a/b")).unwrap().collect();
     assert_eq!(siblings.len(), 1, "no staging directory left: {siblings:?}");
+}
+
+#[test]
+fn a_checkout_gives_its_lockfile_and_the_registry_none() {
+    let service = Service::new("demo", Wires::default()).unwrap();
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = render(&service, &Source::checkout(&repository).unwrap()).unwrap();
+    let lock = std::fs::read_to_string(repository.join("Cargo.lock")).unwrap();
+    assert_eq!(text(&files, "Cargo.lock"), lock);
+    let files = render(&service, &Source::Version("0.1.0".into())).unwrap();
+    assert!(files.iter().all(|f| f.path != "Cargo.lock"));
 }

@@ -42,8 +42,8 @@ pub fn write_project(dir: &Path, files: &[File]) -> Result<(), ScaffoldError> {
     };
     fs::create_dir_all(&parent).map_err(failed(&parent))?;
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
-    let staging = Staging::create(parent.join(format!(".{name}.harness-new")))
-        .map_err(failed(&parent))?;
+    let staging =
+        Staging::create(parent.join(format!(".{name}.harness-new"))).map_err(failed(&parent))?;
     write_files(&staging.path, files)?;
     fs::rename(&staging.path, dir).map_err(failed(dir))
 }
