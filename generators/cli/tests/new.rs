@@ -6,18 +6,11 @@
 mod kube_common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use harness_tests::{Service, free_port, http_get};
+use kube_common::harness_in;
 use kube_common::validators::{core, custom_resources, text};
-
-fn harness_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the harness binary runs")
-}
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -141,12 +134,16 @@ struct ReportReply {
     text: String,
 }
 
-async fn report(port: u16) -> ReportReply {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+async fn connect(port: u16) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
         .connect()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn report(port: u16) -> ReportReply {
+    let channel = connect(port).await;
     let mut client = tonic::client::Grpc::new(channel);
     client.ready().await.unwrap();
     let codec = tonic_prost::ProstCodec::<ReportRequest, ReportReply>::default();
@@ -175,12 +172,7 @@ async fn a_grpc_redis_nats_service_builds_answers_and_deploys() {
     );
     service.wait_listening(port);
 
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let mut health = tonic_health::pb::health_client::HealthClient::new(connect(port).await);
     let serving = health
         .check(tonic_health::pb::HealthCheckRequest {
             service: "relay.RelayApi".into(),

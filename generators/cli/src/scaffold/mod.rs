@@ -84,33 +84,29 @@ impl Wires {
 
     /// harness-wires' cargo features for these wires (wires/src/features.rs names them).
     pub fn features(&self) -> Vec<&'static str> {
-        [
-            (self.http, "http"),
-            (self.grpc, "grpc-server"),
-            (self.postgres, "postgres"),
-            (self.redis, "redis"),
-            (self.nats, "nats"),
-            (self.schedule, "schedule"),
-        ]
-        .into_iter()
-        .filter_map(|(on, feature)| on.then_some(feature))
-        .collect()
+        self.chosen().map(|(feature, _)| feature).collect()
     }
 
     /// "HTTP, PostgreSQL", for people.
     pub fn summary(&self) -> String {
+        self.chosen()
+            .map(|(_, name)| name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The chosen wires' features and names.
+    fn chosen(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
         [
-            (self.http, "HTTP"),
-            (self.grpc, "gRPC"),
-            (self.postgres, "PostgreSQL"),
-            (self.redis, "Redis"),
-            (self.nats, "NATS"),
-            (self.schedule, "scheduler"),
+            (self.http, "http", "HTTP"),
+            (self.grpc, "grpc-server", "gRPC"),
+            (self.postgres, "postgres", "PostgreSQL"),
+            (self.redis, "redis", "Redis"),
+            (self.nats, "nats", "NATS"),
+            (self.schedule, "schedule", "scheduler"),
         ]
         .into_iter()
-        .filter_map(|(on, wire)| on.then_some(wire))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .filter_map(|(on, feature, name)| on.then_some((feature, name)))
     }
 }
 
@@ -179,8 +175,6 @@ pub struct File {
 pub fn render(service: &Service, source: &Source) -> Result<Vec<File>, ScaffoldError> {
     use templates::*;
     let s = service;
-    // JSON Schema: when `harness schema` exists, add `NAME.schema.json` to these files, the
-    // schema of `s.proto()`'s Configuration, which every config YAML's first line names.
     let mut files = vec![
         file("Cargo.toml", &CargoToml::new(s, source))?,
         file("build.rs", &BuildRs { s })?,
@@ -200,6 +194,8 @@ pub fn render(service: &Service, source: &Source) -> Result<Vec<File>, ScaffoldE
             text,
         });
     }
+    // The JSON Schema hook: push `NAME.schema.json` here, the schema (`harness schema`) of
+    // the Configuration in `s.proto()`, which the config YAMLs' first line names.
     Ok(files)
 }
 
