@@ -5,5 +5,6 @@
 mod cli;
 pub mod kube;
 pub mod scaffold;
+pub mod schema;
 
 pub use cli::main;

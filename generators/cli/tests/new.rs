@@ -1,16 +1,20 @@
 //! `harness new` from an empty directory to a running, deployable service: the project
 //! builds with cargo (into target/scaffold-e2e, kept between runs), runs against the
 //! machine's services, answers, stops cleanly on SIGTERM, and its configurations pass
-//! `harness check` and become manifests that pass the strict validators.
+//! `harness check` and its JSON Schema, and become manifests that pass the strict
+//! validators.
 
 mod kube_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use harness_core::config::{Sources, merged_value};
+use harness_core::protos;
+use harness_core::spec::ConfigSpec;
 use harness_tests::{Service, free_port, http_get};
 use kube_common::harness_in;
-use kube_common::validators::{core, custom_resources, text};
+use kube_common::validators::{core, custom_resources, text, validators_dir};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,9 +66,48 @@ fn port_patch(project: &Path, wire: &str, port: u16) {
     std::fs::write(project.join("port.yaml"), patch).unwrap();
 }
 
+/// The standard JSON Schema validator (jsonschema, PyPI) finds the local configuration and
+/// the production one with the secrets merged valid against the project's schema file,
+/// which `harness new` wrote.
+fn schema_accepts_the_configurations(project: &Path, name: &str) {
+    let proto = project.join(format!("proto/{name}.proto"));
+    let compiled = protos::compile(&proto, &[]).unwrap();
+    let spec = ConfigSpec::from_file(&compiled.pool, &compiled.file_name).unwrap();
+    let secrets = project.join(format!("{name}.prod-secrets.example.yaml"));
+    let instances: Vec<serde_json::Value> = [
+        (project.join(format!("{name}.yaml")), None),
+        (
+            project.join(format!("{name}.prod.yaml")),
+            Some(secrets.as_path()),
+        ),
+    ]
+    .iter()
+    .map(|(config, merge)| {
+        let sources = Sources::read(config, *merge, None).unwrap();
+        merged_value(&spec.message, &sources).unwrap()
+    })
+    .collect();
+    let instances_file = project.join("instances.json");
+    std::fs::write(&instances_file, serde_json::to_vec(&instances).unwrap()).unwrap();
+    let validators = validators_dir();
+    let output = Command::new(validators.join(".venv/bin/python"))
+        .arg(validators.join("validate_json_schema.py"))
+        .arg(project.join(format!("{name}.schema.json")))
+        .arg(&instances_file)
+        .output()
+        .expect("python runs validate_json_schema.py");
+    assert!(output.status.success(), "{}", text(&output));
+    let verdicts: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(verdicts.len(), 2);
+    for verdict in verdicts {
+        assert_eq!(verdict["valid"], true, "{verdict}");
+    }
+}
+
 /// `harness check` passes on the local configuration, and on the production one with
 /// the secrets example; kube-gen's manifests of the latter pass the strict validators.
 fn check_and_deploy(project: &Path, name: &str) {
+    schema_accepts_the_configurations(project, name);
     let proto = format!("proto/{name}.proto");
     let secrets = format!("{name}.prod-secrets.example.yaml");
     let local = format!("{name}.yaml");

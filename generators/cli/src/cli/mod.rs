@@ -9,6 +9,7 @@ mod check;
 mod kube_gen;
 mod new;
 mod proto_path;
+mod schema;
 
 /// Configuration-driven services: check configs, generate Kubernetes manifests.
 #[derive(Debug, Parser)]
@@ -35,6 +36,8 @@ enum Command {
     /// Exit status: 0 created, 2 invalid name, non-empty directory or I/O error (nothing
     /// is written).
     New(NewArgs),
+    /// Print a JSON Schema (draft 2020-12) of the service's configuration, for editors.
+    Schema(ProtoArgs),
 }
 
 /// The proto of a service and where its imports are.
@@ -111,6 +114,8 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
+    #[command(flatten)]
+    policy: kube_gen::PolicyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -163,5 +168,6 @@ pub fn main() -> ExitCode {
         Command::KubeGen(args) => kube_gen::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
         Command::New(args) => new::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }

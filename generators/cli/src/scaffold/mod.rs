@@ -10,6 +10,7 @@
 //!   NAME.prod.yaml                   production: 0.0.0.0, services by name
 //!   NAME.prod-secrets.example.yaml   what --merge / --secret-merge adds
 //!   src/main.rs                      setup and a handler per output
+//!   NAME.schema.json                 the configuration's JSON Schema, for editors
 //!   README.md  .gitignore  Containerfile  .containerignore
 //! ```
 
@@ -37,6 +38,8 @@ pub enum ScaffoldError {
     HarnessPath { path: PathBuf, reason: String },
     #[error("cannot render {file}: {source}")]
     Render { file: String, source: askama::Error },
+    #[error("cannot write the JSON Schema of {file}: {reason}")]
+    Schema { file: String, reason: String },
     #[error("cannot read {}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -194,9 +197,29 @@ pub fn render(service: &Service, source: &Source) -> Result<Vec<File>, ScaffoldE
             text,
         });
     }
-    // The JSON Schema hook: push `NAME.schema.json` here, the schema (`harness schema`) of
-    // the Configuration in `s.proto()`, which the config YAMLs' first line names.
+    files.push(schema_file(s, &files)?);
     Ok(files)
+}
+
+/// `NAME.schema.json`: the JSON Schema (`harness schema`) of the proto among `files`, which
+/// the configurations' first line names for editors.
+fn schema_file(service: &Service, files: &[File]) -> Result<File, ScaffoldError> {
+    let proto = files
+        .iter()
+        .find(|f| f.path == service.proto())
+        .expect("the proto is rendered before its schema");
+    let failed = |reason: String| ScaffoldError::Schema {
+        file: proto.path.clone(),
+        reason,
+    };
+    let dir = tempfile::tempdir().map_err(|e| failed(e.to_string()))?;
+    let path = dir.path().join(format!("{}.proto", service.name));
+    std::fs::write(&path, &proto.text).map_err(|e| failed(e.to_string()))?;
+    let schema = crate::schema::json_schema_of_proto(&path, &[]).map_err(|e| failed(e.report()))?;
+    Ok(File {
+        path: format!("{}.schema.json", service.name),
+        text: crate::schema::to_text(&schema),
+    })
 }
 
 /// The file at `path` rendered from `template`, ending with one newline.

@@ -76,6 +76,13 @@ fn every_combination_compiles_and_its_configurations_check() {
             .collect();
         assert_eq!(services, expected, "{wires:?}");
 
+        let schema = std::fs::read_to_string(project.join("demo.schema.json")).unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&schema).unwrap();
+        assert_eq!(
+            schema["$defs"]["demo.Configuration"]["properties"]["greeting"]["type"], "string",
+            "{wires:?}: {schema}"
+        );
+
         let local = project.join(service.local_config());
         check_files(&proto, &[], &local, None, None)
             .unwrap_or_else(|e| panic!("{wires:?} local: {}", e.report()));
