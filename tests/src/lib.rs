@@ -77,7 +77,8 @@ pub struct Service {
     pub name: String,
     child: Option<Child>,
     stderr: tempfile::NamedTempFile,
-    _dir: tempfile::TempDir,
+    /// The directory of the files [`Service::start`] wrote, removed with the service.
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// What a finished service left.
@@ -110,9 +111,16 @@ impl Service {
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
+        let mut service = Service::spawn(binary, &self::binary(binary), dir.path(), args);
+        service._dir = Some(dir);
+        service
+    }
+
+    /// Starts the program at `path` in `dir` with `args`, logging at info to a file.
+    pub fn spawn(name: &str, path: &Path, dir: &Path, args: &[&str]) -> Service {
         let stderr = tempfile::NamedTempFile::new().unwrap();
-        let child = Command::new(self::binary(binary))
-            .current_dir(dir.path())
+        let child = Command::new(path)
+            .current_dir(dir)
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -121,10 +129,10 @@ impl Service {
             .spawn()
             .unwrap();
         Service {
-            name: binary.to_owned(),
+            name: name.to_owned(),
             child: Some(child),
             stderr,
-            _dir: dir,
+            _dir: None,
         }
     }
 

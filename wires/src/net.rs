@@ -16,6 +16,7 @@ pub(crate) async fn bind(bind: Option<&Socket>) -> Result<TcpListener, WireError
 /// Whether a request names the server by address, as harness decides: no host,
 /// `localhost`, or an IP literal (a probe, a sidecar); a name is public: it was routed by
 /// a gateway or an ingress.
+#[cfg(any(feature = "http", test))]
 pub(crate) fn is_internal_host(host: Option<&str>) -> bool {
     let Some(host) = host else { return true };
     let name = if let Some(rest) = host.strip_prefix('[') {

@@ -10,7 +10,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
@@ -300,7 +300,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for TracedChannel {
     fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
         let call = Call::new(&CLIENT, request.uri().path(), SpanKind::Client, None);
         if let Some(value) = telemetry::outgoing_traceparent(call.context.as_ref())
-            .and_then(|value| HeaderValue::from_str(&value).ok())
+            .and_then(|value| http::HeaderValue::from_str(&value).ok())
         {
             request.headers_mut().insert(TRACEPARENT_HEADER, value);
         }

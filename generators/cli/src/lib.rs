@@ -5,6 +5,7 @@
 mod cli;
 pub mod image;
 pub mod kube;
+pub mod scaffold;
 pub mod schema;
 pub mod system;
 

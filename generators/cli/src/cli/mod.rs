@@ -9,6 +9,7 @@ mod check;
 mod graph;
 mod image;
 mod kube_gen;
+mod new;
 mod proto_path;
 mod schema;
 
@@ -36,6 +37,11 @@ enum Command {
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
+    /// Create a service project: proto, configs, main.rs, Containerfile, README.
+    ///
+    /// Exit status: 0 created, 2 invalid name, non-empty directory or I/O error (nothing
+    /// is written).
+    New(NewArgs),
     /// Print a JSON Schema (draft 2020-12) of the service's configuration, for editors.
     Schema(ProtoArgs),
     /// Build the service's OCI image, with no container daemon: write a layout or push it.
@@ -150,6 +156,39 @@ struct ProtoPathArgs {
     dir: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct NewArgs {
+    /// The service's name, a DNS-1123 label starting with a letter: its directory, cargo
+    /// package, proto package and Kubernetes name.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// An HTTP server: `GET /` answers (the default when no server is chosen).
+    #[arg(long)]
+    http: bool,
+    /// A gRPC server, with health checks and reflection.
+    #[arg(long)]
+    grpc: bool,
+    /// A PostgreSQL pool.
+    #[arg(long)]
+    postgres: bool,
+    /// A Redis connection.
+    #[arg(long)]
+    redis: bool,
+    /// A NATS publisher and subscriber.
+    #[arg(long)]
+    nats: bool,
+    /// A scheduler running a job.
+    #[arg(long)]
+    schedule: bool,
+    /// The project's directory, new or empty; ./NAME by default.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Take the harness crates from this checkout by path (default: the checkout this
+    /// command was built from, when it still exists; else crates.io by version).
+    #[arg(long, value_name = "DIR")]
+    harness_path: Option<PathBuf>,
+}
+
 /// Exit status of a failed command; 1 is for invalid configurations.
 const EXIT_USAGE: u8 = 2;
 
@@ -160,6 +199,7 @@ pub fn main() -> ExitCode {
         Command::KubeGen(args) => kube_gen::run(*args),
         Command::Graph(args) => graph::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
+        Command::New(args) => new::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Image(args) => image::run(args),
     }

@@ -1,6 +1,8 @@
 //! What the kube-gen integration tests share: the golden cases and running the binary.
 #![allow(dead_code)]
 
+pub mod validators;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
