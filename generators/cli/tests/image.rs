@@ -329,7 +329,8 @@ fn podman_runs_the_image_as_the_deployment_does() {
 }
 
 /// kirk's image runs with the arguments of its production Deployment (config and merged
-/// secrets), the files being local ones: its database is the machine's PostgreSQL.
+/// secrets), the files being local ones: its database is the machine's PostgreSQL, its
+/// callee a scotty process on the host.
 #[test]
 fn kirk_runs_with_its_production_deployments_arguments() {
     let dir = scratch("kirk");
@@ -364,19 +365,35 @@ fn kirk_runs_with_its_production_deployments_arguments() {
     let [config, "--merge", merge] = args[..] else {
         panic!("kirk's Deployment args: {args:?}")
     };
-    let port = free_port();
+    // kirk is ready only while its required gRPC callee answers: a real scotty, on the host.
+    let (port, scotty_port) = (free_port(), free_port());
+    let mut scotty = harness_tests::Service::start(
+        "scotty",
+        &[("scotty.yaml", &harness_tests::scotty_yaml(scotty_port, 5432))],
+        &["scotty.yaml"],
+    );
+    scotty.wait_listening(scotty_port);
     let running = Running::start(
         &dir,
         &layout,
         &container,
         &[
-            (config, harness_tests::kirk_yaml(port, free_port())),
+            (config, harness_tests::kirk_yaml(port, scotty_port)),
             (merge, harness_tests::kirk_secrets("unused", 5432)),
         ],
     );
-    let health = wait_for_http(&running, port, "/_/health");
+    // Readiness follows scotty's health checks, which the channel makes once a second.
+    let mut health = wait_for_http(&running, port, "/_/health");
+    for _ in 0..100 {
+        if health.0 == 200 {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+        health = wait_for_http(&running, port, "/_/health");
+    }
     assert_eq!(health.0, 200, "{health:?}");
     assert_eq!(running.stop(), "0");
+    scotty.stop();
 }
 
 /// The first answer of `path` on `port`, waiting for the container to start (a bounded
