@@ -5,5 +5,6 @@
 mod cli;
 pub mod kube;
 pub mod system;
+pub mod up;
 
 pub use cli::main;
