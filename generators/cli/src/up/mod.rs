@@ -40,6 +40,18 @@ pub struct UpArgs {
     /// Run the binaries in DIR (named as each package's binary) instead of building.
     #[arg(long, value_name = "DIR", conflicts_with = "release")]
     bin_dir: Option<PathBuf>,
+    /// A YAML file merged into service NAME's configuration after the system file's merge
+    /// file: what differs on this machine, such as the address of an EXTERNAL database
+    /// (the system's check refuses a loopback host there). Repeatable.
+    #[arg(long = "merge", value_name = "NAME=FILE", value_parser = parse_local_merge)]
+    merges: Vec<(String, PathBuf)>,
+}
+
+fn parse_local_merge(text: &str) -> Result<(String, PathBuf), String> {
+    let (name, file) = text
+        .split_once('=')
+        .ok_or("expected NAME=FILE, a service's name and a YAML file")?;
+    Ok((name.to_owned(), PathBuf::from(file)))
 }
 
 /// Why `harness up` stops with exit status 1: its message, printed after `error: `.
@@ -60,7 +72,7 @@ pub fn run(args: UpArgs) -> ExitCode {
     for warning in system.all_warnings() {
         eprintln!("warning: {warning}");
     }
-    match prepare(&system, &args).and_then(|prepared| supervise(&system, prepared, &stop)) {
+    match prepare(&system, &args).and_then(|prepared| supervise(&system, prepared, &args.merges, &stop)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
             eprintln!("error: {message}");
@@ -92,6 +104,15 @@ fn prepare(system: &System, args: &UpArgs) -> Result<Prepared, Failure> {
             .check()
             .map_err(|problem| Failure(problem.text.trim_end().to_owned()))?;
         plans.push(service_plan(&system.graph, &outputs, id, &checked).map_err(failure)?);
+    }
+    for (name, _) in &args.merges {
+        if !plans.iter().any(|plan| &plan.name == name) {
+            let names: Vec<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+            return Err(Failure(format!(
+                "--merge {name}=…: no service {name} in the system (its services: {})",
+                names.join(", ")
+            )));
+        }
     }
     let binaries = binaries(system, &plans, args)?;
     let patches = tempfile::Builder::new()
@@ -150,7 +171,12 @@ fn binaries(
 
 /// Starts every service in order, then watches them until a signal (exit 0) or a service
 /// that exits (exit 1). Either way every started service is stopped, callers first.
-fn supervise(system: &System, prepared: Prepared, stop: &AtomicBool) -> Result<(), Failure> {
+fn supervise(
+    system: &System,
+    prepared: Prepared,
+    merges: &[(String, PathBuf)],
+    stop: &AtomicBool,
+) -> Result<(), Failure> {
     let prefixes = Prefixes {
         width: prepared.plans.iter().map(|p| p.name.len()).max().unwrap_or(0),
         color: std::io::stdout().is_terminal(),
@@ -158,7 +184,13 @@ fn supervise(system: &System, prepared: Prepared, stop: &AtomicBool) -> Result<(
     let mut running: Vec<Running> = Vec::with_capacity(prepared.plans.len());
     for (index, (plan, binary)) in prepared.plans.iter().zip(&prepared.binaries).enumerate() {
         let entry = &system.members[plan.id].entry;
-        let command = match command(entry, binary, plan, prepared.patches.path()) {
+        let local_merge = merges.iter().find(|(name, _)| name == &plan.name);
+        let files = Files {
+            entry,
+            local_merge: local_merge.map(|(_, file)| file.as_path()),
+            dir: prepared.patches.path(),
+        };
+        let command = match command(&files, binary, plan) {
             Ok(command) => command,
             Err(failure) => return drain_after(running, Err(failure)),
         };
@@ -209,43 +241,72 @@ fn tail_text(lines: &[String]) -> String {
     format!("; its last lines:\n{}", lines.join("\n"))
 }
 
-/// The service's command line: its binary, configuration, merge file and the generated
-/// patch (its own patch file's operations, then the plan's).
-fn command(
-    entry: &ServiceEntry,
-    binary: &Path,
-    plan: &ServicePlan,
-    dir: &Path,
-) -> Result<Command, Failure> {
+/// The files a service's configuration is made of.
+struct Files<'a> {
+    entry: &'a ServiceEntry,
+    /// `--merge NAME=FILE`, merged after the entry's merge file.
+    local_merge: Option<&'a Path>,
+    /// Where the generated files go.
+    dir: &'a Path,
+}
+
+/// The service's command line: its binary, configuration, merge file (the entry's, or
+/// the entry's and the local one merged into one file) and the generated patch (its own
+/// patch file's operations, then the plan's).
+fn command(files: &Files<'_>, binary: &Path, plan: &ServicePlan) -> Result<Command, Failure> {
+    let entry = files.entry;
     let mut operations = match &entry.patch {
-        Some(path) => read_patch(path)?,
+        Some(path) => match read_yaml(path)? {
+            Value::Array(operations) => operations,
+            _ => return Err(unreadable(path, "a patch file must be a list of operations")),
+        },
         None => Vec::new(),
     };
     operations.extend(plan.operations.iter().cloned());
-    let patch = dir.join(format!("{}.patch.json", plan.name));
-    let text = Value::Array(operations).to_string();
-    std::fs::write(&patch, text)
-        .map_err(|err| Failure(format!("cannot write {}: {err}", patch.display())))?;
+    let patch = write(files.dir, &format!("{}.patch.json", plan.name), Value::Array(operations))?;
+    let merge = match (&entry.merge, files.local_merge) {
+        (merge, None) => merge.clone(),
+        (merge, Some(local)) => {
+            let mut merged = match merge {
+                Some(path) => read_mapping(path)?,
+                None => Value::Object(Default::default()),
+            };
+            json_patch::merge(&mut merged, &read_mapping(local)?);
+            Some(write(files.dir, &format!("{}.merge.json", plan.name), merged)?)
+        }
+    };
     let mut command = Command::new(binary);
     command.arg(&entry.config);
-    if let Some(merge) = &entry.merge {
+    if let Some(merge) = merge {
         command.arg("--merge").arg(merge);
     }
     command.arg("--patch").arg(&patch);
     Ok(command)
 }
 
-/// The operations of a service's own patch file (YAML or JSON, an RFC 6902 array).
-fn read_patch(path: &Path) -> Result<Vec<Value>, Failure> {
-    let failed = |reason: String| Failure(format!("{}: {reason}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|err| failed(err.to_string()))?;
-    // The file holds secrets: the parser's message is kept, never the text.
-    let value: Value =
-        serde_saphyr::from_str(&text).map_err(|_| failed("not a YAML document".to_owned()))?;
-    match value {
-        Value::Array(operations) => Ok(operations),
-        _ => Err(failed("a patch file must be a list of operations".to_owned())),
+fn unreadable(path: &Path, reason: impl std::fmt::Display) -> Failure {
+    Failure(format!("{}: {reason}", path.display()))
+}
+
+/// A YAML (or JSON) file as JSON. It may hold secrets: a parse error never quotes it.
+fn read_yaml(path: &Path) -> Result<Value, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|err| unreadable(path, err))?;
+    serde_saphyr::from_str(&text).map_err(|_| unreadable(path, "not a YAML document"))
+}
+
+fn read_mapping(path: &Path) -> Result<Value, Failure> {
+    let value = read_yaml(path)?;
+    if !value.is_object() {
+        return Err(unreadable(path, "a merge file must be a mapping"));
     }
+    Ok(value)
+}
+
+/// Writes `value` as JSON (which YAML reads) to `dir/name`.
+fn write(dir: &Path, name: &str, value: Value) -> Result<PathBuf, Failure> {
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).map_err(|err| unreadable(&path, err))?;
+    Ok(path)
 }
 
 /// Watches the running services until a signal or the exit of one of them.
