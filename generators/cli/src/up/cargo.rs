@@ -31,7 +31,13 @@ pub fn package_of(proto: &Path) -> Result<Package, String> {
         .find(|manifest| manifest.is_file())
         .ok_or_else(|| format!("no Cargo.toml in a directory above {}", proto.display()))?;
     let output = cargo()
-        .args(["metadata", "--no-deps", "--format-version", "1", "--manifest-path"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .stderr(Stdio::inherit())
         .output()
@@ -60,10 +66,18 @@ fn package_in(metadata: &Value, manifest: &Path) -> Option<Package> {
     let bins: Vec<&str> = package["targets"]
         .as_array()?
         .iter()
-        .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin")))
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
         .filter_map(|t| t["name"].as_str())
         .collect();
-    let bin = bins.iter().find(|b| **b == name).or(bins.first())?.to_string();
+    let bin = bins
+        .iter()
+        .find(|b| **b == name)
+        .or(bins.first())?
+        .to_string();
     Some(Package {
         name,
         bin,

@@ -72,7 +72,9 @@ pub fn run(args: UpArgs) -> ExitCode {
     for warning in system.all_warnings() {
         eprintln!("warning: {warning}");
     }
-    match prepare(&system, &args).and_then(|prepared| supervise(&system, prepared, &args.merges, &stop)) {
+    match prepare(&system, &args)
+        .and_then(|prepared| supervise(&system, prepared, &args.merges, &stop))
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
             eprintln!("error: {message}");
@@ -178,7 +180,12 @@ fn supervise(
     stop: &AtomicBool,
 ) -> Result<(), Failure> {
     let prefixes = Prefixes {
-        width: prepared.plans.iter().map(|p| p.name.len()).max().unwrap_or(0),
+        width: prepared
+            .plans
+            .iter()
+            .map(|p| p.name.len())
+            .max()
+            .unwrap_or(0),
         color: std::io::stdout().is_terminal(),
     };
     let mut running: Vec<Running> = Vec::with_capacity(prepared.plans.len());
@@ -258,12 +265,21 @@ fn command(files: &Files<'_>, binary: &Path, plan: &ServicePlan) -> Result<Comma
     let mut operations = match &entry.patch {
         Some(path) => match read_yaml(path)? {
             Value::Array(operations) => operations,
-            _ => return Err(unreadable(path, "a patch file must be a list of operations")),
+            _ => {
+                return Err(unreadable(
+                    path,
+                    "a patch file must be a list of operations",
+                ));
+            }
         },
         None => Vec::new(),
     };
     operations.extend(plan.operations.iter().cloned());
-    let patch = write(files.dir, &format!("{}.patch.json", plan.name), Value::Array(operations))?;
+    let patch = write(
+        files.dir,
+        &format!("{}.patch.json", plan.name),
+        Value::Array(operations),
+    )?;
     let merge = match (&entry.merge, files.local_merge) {
         (merge, None) => merge.clone(),
         (merge, Some(local)) => {
@@ -272,7 +288,11 @@ fn command(files: &Files<'_>, binary: &Path, plan: &ServicePlan) -> Result<Comma
                 None => Value::Object(Default::default()),
             };
             json_patch::merge(&mut merged, &read_mapping(local)?);
-            Some(write(files.dir, &format!("{}.merge.json", plan.name), merged)?)
+            Some(write(
+                files.dir,
+                &format!("{}.merge.json", plan.name),
+                merged,
+            )?)
         }
     };
     let mut command = Command::new(binary);

@@ -4,10 +4,10 @@
 //! Everything comes from the system's resolved [`Graph`]; nothing is resolved again.
 
 use harness_core::check::Checked;
-use prost_reflect::ReflectMessage;
 use harness_core::path::{FieldPath, Segment};
 use harness_core::socket::SocketAddress;
 use harness_core::spec::{Protocol, SocketForm, SocketPart, WireSpec};
+use prost_reflect::ReflectMessage;
 use serde_json::{Value, json};
 
 use crate::system::graph::{Graph, ServiceId};
@@ -64,7 +64,10 @@ pub fn start_order(graph: &Graph) -> Result<Vec<ServiceId>, PlanError> {
     let mut order = Vec::with_capacity(count);
     while order.len() < count {
         let ready = (0..count).find(|&id| {
-            !started[id] && graph.callees(id).all(|edge| edge.to == id || started[edge.to])
+            !started[id]
+                && graph
+                    .callees(id)
+                    .all(|edge| edge.to == id || started[edge.to])
         });
         let Some(id) = ready else {
             let cycle = (0..count).filter(|&id| !started[id]);

@@ -187,7 +187,12 @@ fn pump(
 }
 
 fn is_ready(output: &LocalOutput) -> bool {
-    let Some(address) = output.address.to_string().to_socket_addrs().ok().and_then(|mut a| a.next())
+    let Some(address) = output
+        .address
+        .to_string()
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
     else {
         return false;
     };

@@ -79,7 +79,11 @@ fn a_cycle_is_an_error_naming_its_services() {
     };
     let error = start_order(&graph).unwrap_err();
     assert_eq!(error, PlanError::Cycle(vec!["b".into(), "c".into()]));
-    assert!(error.to_string().contains("b, c call each other in a cycle"));
+    assert!(
+        error
+            .to_string()
+            .contains("b, c call each other in a cycle")
+    );
 }
 
 #[test]
@@ -89,7 +93,12 @@ fn every_output_gets_its_own_loopback_port() {
     let mut ports: Vec<u16> = outputs.iter().flatten().map(|o| o.address.port).collect();
     // scotty: server, metrics; kirk: server, metrics; uhura: server, metrics.
     assert_eq!(ports.len(), 6);
-    assert!(outputs.iter().flatten().all(|o| o.address.host == LOCAL_HOST));
+    assert!(
+        outputs
+            .iter()
+            .flatten()
+            .all(|o| o.address.host == LOCAL_HOST)
+    );
     ports.sort_unstable();
     ports.dedup();
     assert_eq!(ports.len(), 6, "two outputs share a port");
@@ -100,7 +109,11 @@ fn a_caller_is_pointed_at_its_callee_and_outside_peers_at_this_machine() {
     let system = example();
     let scotty = plan_of(&system, "scotty");
     let kirk = plan_of(&system, "kirk");
-    let scotty_server = &scotty.outputs.iter().find(|o| o.output == "server").unwrap();
+    let scotty_server = &scotty
+        .outputs
+        .iter()
+        .find(|o| o.output == "server")
+        .unwrap();
     assert_eq!(scotty_server.protocol, Protocol::Grpc);
     let kirk_server = kirk.outputs.iter().find(|o| o.output == "server").unwrap();
     let kirk_metrics = kirk.outputs.iter().find(|o| o.output == "metrics").unwrap();
@@ -157,8 +170,10 @@ fn a_url_socket_keeps_everything_but_its_host_and_port() {
 #[test]
 fn a_port_that_cannot_be_had_names_the_service_and_output() {
     let system = example();
-    let error = local_outputs(&system.graph, || Err(std::io::Error::other("no ports left")))
-        .unwrap_err();
+    let error = local_outputs(&system.graph, || {
+        Err(std::io::Error::other("no ports left"))
+    })
+    .unwrap_err();
     assert_eq!(
         error.to_string(),
         "service scotty: no free local port for output `server`: no ports left"
