@@ -4,6 +4,7 @@
 //! the binaries, so a service proto imports all of them with no `-I` and no protoc on
 //! the machine.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -366,6 +367,42 @@ pub fn definition_position(file: &Path, path: &[i32]) -> Option<(usize, usize)> 
     Some((line + 1, column + 1))
 }
 
+/// The comments of the definitions of `file`, by descriptor path (e.g.
+/// [`prost_reflect::FieldDescriptor::path`]): the leading comment, or else the trailing
+/// one, each line trimmed. From the source info the compiled file carries; a bundled file,
+/// compiled without it to keep the binaries small, is parsed again from its source.
+pub fn comments(file: &prost_reflect::FileDescriptor) -> HashMap<Vec<i32>, String> {
+    let reparsed;
+    let info = match &file.file_descriptor_proto().source_code_info {
+        Some(info) => info,
+        None => {
+            let Some((name, source)) = BUNDLED.iter().find(|(name, _)| *name == file.name()) else {
+                return HashMap::new();
+            };
+            let Ok(parsed) = protox::file::File::from_source(name, source) else {
+                return HashMap::new();
+            };
+            reparsed = parsed.file_descriptor_proto().source_code_info.clone();
+            match &reparsed {
+                Some(info) => info,
+                None => return HashMap::new(),
+            }
+        }
+    };
+    info.location
+        .iter()
+        .filter_map(|location| {
+            let text = location
+                .leading_comments
+                .as_deref()
+                .or(location.trailing_comments.as_deref())?;
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            let text = lines.join("\n").trim().to_owned();
+            (!text.is_empty()).then(|| (location.path.clone(), text))
+        })
+        .collect()
+}
+
 /// Writes the bundled protos under `dir`, as an include path for protoc, buf or an IDE.
 ///
 /// `google/protobuf/*` is not written: protoc and buf ship those files themselves.
@@ -544,6 +581,51 @@ mod tests {
             Path::new("a/./b.proto")
         ));
         assert!(!same_path(Path::new("a/b.proto"), Path::new("b.proto")));
+    }
+
+    #[test]
+    fn comments_come_from_the_compiled_proto_and_the_bundled_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let proto = dir.path().join("a.proto");
+        fs::write(
+            &proto,
+            "syntax = \"proto3\";\nimport \"harness/net.proto\";\nimport \"c.proto\";\n\
+             // The settings.\nmessage Configuration {\n  // Where to listen.\n  \
+             harness.net.Socket bind = 1; // after\n  C c = 2; // Only after.\n}\n",
+        )
+        .unwrap();
+        // An import from disk: compiled by protox.
+        fs::write(
+            dir.path().join("c.proto"),
+            "syntax = \"proto3\";\n// A C.\nmessage C {}\n",
+        )
+        .unwrap();
+        let compiled = compile(&proto, &[]).unwrap();
+        let comment = |name: &str, field: Option<&str>| {
+            let message = compiled.pool.get_message_by_name(name).unwrap();
+            let path = match field {
+                Some(field) => message.get_field_by_name(field).unwrap().path().to_vec(),
+                None => message.path().to_vec(),
+            };
+            comments(&message.parent_file()).get(&path).cloned()
+        };
+        assert_eq!(
+            comment("Configuration", None).as_deref(),
+            Some("The settings.")
+        );
+        assert_eq!(
+            comment("Configuration", Some("bind")).as_deref(),
+            Some("Where to listen.")
+        );
+        assert_eq!(
+            comment("Configuration", Some("c")).as_deref(),
+            Some("Only after.")
+        );
+        assert_eq!(comment("C", None).as_deref(), Some("A C."));
+        assert_eq!(
+            comment("harness.net.Socket", None).as_deref(),
+            Some("A TCP endpoint.")
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the manifest validators the kube-gen tests run, under this directory:
-#   .venv/          kubernetes-validate (core kinds), from requirements.txt
+#   .venv/          kubernetes-validate (core kinds) and jsonschema (harness schema's tests,
+#                   validate_json_schema.py), from requirements.txt
 #   node_modules/   @kubernetes-models/{istio,gateway-api,keda,knative} and yaml (custom
 #                   resources), from package-lock.json
+#   editor/node_modules/  yaml-language-server (what editors check a configuration with,
+#                   for harness schema's tests), from editor/package-lock.json
 #   .venv-checkov/  checkov (security scan), from requirements-checkov.txt
 # Idempotent and quick when nothing changed: each part is reinstalled only when its
 # pinned list differs from the one it was installed from.
@@ -41,5 +44,7 @@ node_env() {
 
 python_env .venv requirements.txt
 node_env
+# yaml-language-server, for the tests of harness schema: its own package list.
+(cd editor && node_env)
 python_env .venv-checkov requirements-checkov.txt
 echo "setup: validators ready in $here"

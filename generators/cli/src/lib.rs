@@ -4,6 +4,7 @@
 
 mod cli;
 pub mod kube;
+pub mod schema;
 pub mod system;
 pub mod up;
 

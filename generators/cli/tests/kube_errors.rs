@@ -365,3 +365,46 @@ fn a_password_in_config_is_a_warning_that_names_the_field_not_the_value() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("kind: Deployment"));
 }
+
+#[test]
+fn policy_options_kubernetes_would_refuse_are_refused() {
+    for (option, value, code) in [
+        ("--monitoring-namespace", "Monitoring", 1),
+        ("--ingress-namespace", "istio_system", 1),
+        ("--ingress-service-account", "Gateway SA", 1),
+        ("--ingress-labels", "istio", 2),
+        ("--ingress-labels", "app=in gress", 2),
+    ] {
+        let mut args = KIRK.to_vec();
+        args.extend([option, value]);
+        let err = fails(harness(&args), code);
+        assert!(err.contains(option), "{option} {value}: {err}");
+        assert!(err.contains(value), "{option} {value}: {err}");
+    }
+}
+
+#[test]
+fn policy_options_reach_the_network_policy() {
+    let mut args = KIRK.to_vec();
+    args.extend([
+        "--monitoring-namespace",
+        "observability",
+        "--ingress-namespace",
+        "edge",
+        "--ingress-labels",
+        "app=gateway,tier=edge",
+    ]);
+    let output = harness(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let yaml = String::from_utf8(output.stdout).unwrap();
+    let policy = &yaml[yaml.find("kind: NetworkPolicy").expect("a NetworkPolicy")..];
+    for expected in [
+        "kubernetes.io/metadata.name: observability",
+        "kubernetes.io/metadata.name: edge",
+        "app: gateway",
+        "tier: edge",
+    ] {
+        assert!(policy.contains(expected), "no {expected:?} in:\n{policy}");
+    }
+    assert!(!policy.contains("istio: ingressgateway"), "{policy}");
+}

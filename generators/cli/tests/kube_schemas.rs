@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kube_common::{CASES, kube_gen, write_all};
+use kube_common::{CASES, kube_gen, write_all, write_system};
 
 fn validators_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/validate-manifests")
@@ -80,7 +80,8 @@ fn valid_count(output: &Output) -> usize {
 fn every_generated_object_passes_the_upstream_schemas_strictly() {
     require_validators();
     let dir = tempfile::tempdir().unwrap();
-    let files = write_all(dir.path());
+    let mut files = write_all(dir.path());
+    files.push(write_system(dir.path()));
     let objects: usize = files
         .iter()
         .map(|f| fs::read_to_string(f).unwrap().matches("---\n").count())
@@ -108,6 +109,10 @@ fn every_generated_object_passes_the_upstream_schemas_strictly() {
         "GRPCRoute",
         "DomainMapping",
         "Sidecar",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "AuthorizationPolicy",
+        "PeerAuthentication",
     ] {
         assert!(
             report.contains(&format!(" {kind}/")),
@@ -186,16 +191,20 @@ fn the_istio_validator_rejects_a_misspelled_field() {
     }
 }
 
+/// The key of a renamed YAML line: `    - sources:` -> `sources`.
+fn renamed_key(line: &str) -> &str {
+    line.trim()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()
+        .unwrap()
+}
+
 /// The validator failed, naming as an unknown field the key of the renamed line `to`.
 fn assert_unknown_field(output: &Output, to: &str) {
     let report = text(output);
     assert!(!output.status.success(), "{to} passed:\n{report}");
-    let field = to
-        .trim()
-        .trim_start_matches("- ")
-        .split(':')
-        .next()
-        .unwrap();
+    let field = renamed_key(to);
     assert!(
         report.contains(&format!("{field}: unknown field")),
         "{field} not named:\n{report}"
@@ -300,4 +309,52 @@ fn the_system_stream_passes_the_upstream_schemas_strictly() {
         text(&core),
         text(&crds)
     );
+}
+
+#[test]
+fn the_validators_reject_misspelled_policy_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let system = fs::read_to_string(write_system(dir.path())).unwrap();
+    let path = dir.path().join("bad.yaml");
+    // NetworkPolicy and ServiceAccount: the core validator.
+    for (from, to) in [
+        ("  policyTypes:", "  policyType:"),
+        ("    - namespaceSelector:", "    - namespaceSelecter:"),
+        (
+            "automountServiceAccountToken: false",
+            "automountServiceAccountTokens: false",
+        ),
+    ] {
+        let from = format!("\n{from}");
+        assert!(
+            system.contains(&from),
+            "no {from:?} in the system's objects"
+        );
+        fs::write(&path, system.replacen(&from, &format!("\n{to}"), 1)).unwrap();
+        let output = core(std::slice::from_ref(&path));
+        let report = text(&output);
+        assert!(!output.status.success(), "{to} passed:\n{report}");
+        let field = renamed_key(to);
+        assert!(report.contains(field), "{field} not named:\n{report}");
+    }
+    // AuthorizationPolicy and PeerAuthentication: the custom resource validator.
+    for (from, to) in [
+        ("    - source:", "    - sources:"),
+        ("        principals:", "        principal:"),
+        ("    - operation:", "    - operations:"),
+        ("    matchLabels:", "    matchLabel:"),
+        ("  mtls:", "  mTLS:"),
+    ] {
+        // Start at the first AuthorizationPolicy, so the rename lands in an Istio object.
+        let (before, istio) = system.split_at(system.find("kind: AuthorizationPolicy").unwrap());
+        let from = format!("\n{from}");
+        assert!(istio.contains(&from), "no {from:?} in the Istio objects");
+        let renamed = istio.replacen(&from, &format!("\n{to}"), 1);
+        fs::write(&path, format!("{before}{renamed}")).unwrap();
+        assert_unknown_field(&custom_resources(std::slice::from_ref(&path)), to);
+    }
+    // A mode that is not one of Istio's.
+    fs::write(&path, system.replacen("mode: STRICT", "mode: STRICTEST", 1)).unwrap();
+    let output = custom_resources(std::slice::from_ref(&path));
+    assert!(!output.status.success(), "{}", text(&output));
 }

@@ -107,6 +107,15 @@ pub fn load(
     Ok(message)
 }
 
+/// The configuration's JSON value with `--merge` and `--patch` applied, before the proto3
+/// JSON mapping: what a JSON Schema of the configuration (`harness schema`) describes.
+pub fn merged_value(
+    descriptor: &MessageDescriptor,
+    sources: &Sources,
+) -> Result<Value, ConfigError> {
+    Loaded::new(descriptor, sources).map(|loaded| loaded.value)
+}
+
 /// A diagnostic about the value at `path` of a configuration of `descriptor` that loaded
 /// (for kube-gen's and the system graph's errors): located in the file that set the
 /// value, the merge or patch file included. The files are parsed again: this is for the

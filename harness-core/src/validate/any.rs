@@ -7,11 +7,11 @@ use super::{Failure, quote, render_list};
 
 /// The rules of an Any field.
 #[derive(Debug)]
-pub(crate) struct AnyRules {
+pub struct AnyRules {
     /// `any.required`, checked by the walker with the other `required` rules.
     pub required: bool,
-    allowed: Vec<String>,
-    refused: Vec<String>,
+    pub allowed: Vec<String>,
+    pub refused: Vec<String>,
 }
 
 impl AnyRules {

@@ -53,15 +53,15 @@ impl Unit {
 
 /// An exact size, a minimum and a maximum, each with its rule name.
 #[derive(Debug)]
-pub(crate) struct Sizes {
+pub struct Sizes {
     unit: Unit,
-    exact: Option<(u64, &'static str)>,
-    min: Option<(u64, &'static str)>,
-    max: Option<(u64, &'static str)>,
+    pub exact: Option<(u64, &'static str)>,
+    pub min: Option<(u64, &'static str)>,
+    pub max: Option<(u64, &'static str)>,
 }
 
 impl Sizes {
-    pub fn new(
+    pub(crate) fn new(
         unit: Unit,
         exact: (Option<u64>, &'static str),
         min: (Option<u64>, &'static str),
@@ -117,13 +117,13 @@ impl Sizes {
 
 /// The rules of a repeated field.
 #[derive(Debug)]
-pub(crate) struct RepeatedRules {
-    sizes: Sizes,
-    unique: bool,
+pub struct RepeatedRules {
+    pub sizes: Sizes,
+    pub unique: bool,
     item: Kind,
     /// The rules of each item.
     pub items: Option<FieldRules>,
-    ignore_empty: bool,
+    pub ignore_empty: bool,
 }
 
 impl RepeatedRules {
@@ -208,13 +208,13 @@ fn first_duplicate(items: &[Value]) -> Option<&Value> {
 
 /// The rules of a map field.
 #[derive(Debug)]
-pub(crate) struct MapRules {
-    sizes: Sizes,
+pub struct MapRules {
+    pub sizes: Sizes,
     /// The rules of each key.
     pub keys: Option<FieldRules>,
     /// The rules of each value.
     pub values: Option<FieldRules>,
-    ignore_empty: bool,
+    pub ignore_empty: bool,
 }
 
 impl MapRules {

@@ -7,8 +7,8 @@ use super::{Failure, render_list};
 
 /// The rules of a bool field.
 #[derive(Debug)]
-pub(crate) struct BoolRules {
-    konst: Option<bool>,
+pub struct BoolRules {
+    pub konst: Option<bool>,
 }
 
 impl BoolRules {
@@ -30,12 +30,12 @@ impl BoolRules {
 
 /// The rules of an enum field. Values are shown by name when the enum defines them.
 #[derive(Debug)]
-pub(crate) struct EnumRules {
+pub struct EnumRules {
     enumeration: EnumDescriptor,
-    konst: Option<i32>,
-    defined_only: bool,
-    allowed: Vec<i32>,
-    refused: Vec<i32>,
+    pub konst: Option<i32>,
+    pub defined_only: bool,
+    pub allowed: Vec<i32>,
+    pub refused: Vec<i32>,
 }
 
 impl EnumRules {

@@ -11,7 +11,7 @@ use super::rules::{field, flag};
 
 /// One of `StringRules.well_known`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
+pub enum Format {
     Email,
     Hostname,
     Ip,
@@ -114,7 +114,7 @@ impl Format {
 
 /// One of `BytesRules.well_known`: an address in network order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IpBytes {
+pub enum IpBytes {
     Ip,
     Ipv4,
     Ipv6,

@@ -81,6 +81,20 @@ mod walk;
 use std::fmt;
 use std::time::SystemTime;
 
+/// The rules as the checks read them, for tools that translate them (`harness schema`):
+/// one reading of the options, so a translation cannot drift from what is enforced.
+pub mod read {
+    pub use super::any::AnyRules;
+    pub use super::collections::{MapRules, RepeatedRules, Sizes};
+    pub use super::enums::{BoolRules, EnumRules};
+    pub use super::formats::{Format, IpBytes};
+    pub use super::numbers::{Bounds, Lower, NumberRules, Rules, Upper};
+    pub use super::plan::{FieldPlan, MessagePlan, OneofPlan, Step, plan};
+    pub use super::rules::{FamilyRules, FieldRules, Shape, wrapped_kind};
+    pub use super::strings::{BytesRules, Pattern, StringRules};
+    pub use super::time::{DurationRules, TimestampRules};
+}
+
 use prost_reflect::{DynamicMessage, Kind, Value};
 
 use crate::path::FieldPath;
@@ -125,7 +139,7 @@ pub fn validate_at(message: &DynamicMessage, now: SystemTime) -> Result<(), Vec<
 
 /// A broken rule, before the path to the value is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
+pub struct Failure {
     pub rule: &'static str,
     pub message: String,
     pub value: Option<String>,

@@ -52,13 +52,13 @@ const NUMBER_WORDS: Words = Words {
 };
 
 #[derive(Debug, Clone, Copy)]
-enum Lower<T> {
+pub enum Lower<T> {
     Gt(T),
     Gte(T),
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Upper<T> {
+pub enum Upper<T> {
     Lt(T),
     Lte(T),
 }
@@ -66,9 +66,9 @@ enum Upper<T> {
 /// `lt`/`lte` and `gt`/`gte`, with PGV's exclusive ranges: when the upper bound is not
 /// above the lower one, the value must lie outside of them.
 #[derive(Debug)]
-pub(crate) struct Bounds<T> {
-    lower: Option<Lower<T>>,
-    upper: Option<Upper<T>>,
+pub struct Bounds<T> {
+    pub lower: Option<Lower<T>>,
+    pub upper: Option<Upper<T>>,
 }
 
 impl<T: PartialOrd + Copy> Bounds<T> {
@@ -82,7 +82,7 @@ impl<T: PartialOrd + Copy> Bounds<T> {
 
     /// The rule broken by `value` and what is expected, or `None` when `value` is allowed.
     /// Comparisons are written as "allowed when …", so NaN is never allowed.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         value: T,
         names: &Names,
@@ -134,13 +134,13 @@ impl<T: PartialOrd + Copy> Bounds<T> {
 
 /// The rules of one number family, over its widest Rust type.
 #[derive(Debug)]
-pub(crate) struct Rules<T> {
+pub struct Rules<T> {
     names: &'static Names,
-    konst: Option<T>,
-    bounds: Bounds<T>,
-    allowed: Vec<T>,
-    not_in: Vec<T>,
-    ignore_empty: bool,
+    pub konst: Option<T>,
+    pub bounds: Bounds<T>,
+    pub allowed: Vec<T>,
+    pub not_in: Vec<T>,
+    pub ignore_empty: bool,
 }
 
 impl<T: PartialOrd + Copy + Display + Default> Rules<T> {
@@ -194,7 +194,7 @@ impl<T: PartialOrd + Copy + Display + Default> Rules<T> {
 
 /// The rules of any number family.
 #[derive(Debug)]
-pub(crate) enum NumberRules {
+pub enum NumberRules {
     Signed(Rules<i64>),
     Unsigned(Rules<u64>),
     Float(Rules<f32>),

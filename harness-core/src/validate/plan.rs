@@ -17,21 +17,21 @@ use super::rules::{self, FieldRules, Shape};
 
 /// What to check in a message of one type.
 #[derive(Debug)]
-pub(crate) struct MessagePlan {
+pub struct MessagePlan {
     /// In declaration order; fields with no rules and no messages to visit are left out,
     /// and all of them for a message with `(validate.disabled)` or `(validate.ignored)`.
     pub steps: Vec<Step>,
 }
 
 #[derive(Debug)]
-pub(crate) enum Step {
+pub enum Step {
     Field(Box<FieldPlan>),
     /// A oneof with `(validate.required)`, placed before its first field.
     RequiredOneof(OneofPlan),
 }
 
 #[derive(Debug)]
-pub(crate) struct FieldPlan {
+pub struct FieldPlan {
     pub field: FieldDescriptor,
     pub shape: Shape,
     /// A member of a oneof (real, or synthetic for proto3 `optional`): unset, it is not
@@ -45,7 +45,7 @@ pub(crate) struct FieldPlan {
 }
 
 #[derive(Debug)]
-pub(crate) struct OneofPlan {
+pub struct OneofPlan {
     pub fields: Vec<FieldDescriptor>,
     /// "one of a, b or c must be set".
     pub message: String,
@@ -86,7 +86,7 @@ const POOLS_KEPT: usize = 8;
 static PLANS: RwLock<Vec<PoolPlans>> = RwLock::new(Vec::new());
 
 /// The plan of `message`, read on first use.
-pub(crate) fn plan(message: &MessageDescriptor) -> Arc<MessagePlan> {
+pub fn plan(message: &MessageDescriptor) -> Arc<MessagePlan> {
     let pool = message.parent_pool();
     {
         let plans = PLANS.read().unwrap_or_else(PoisonError::into_inner);

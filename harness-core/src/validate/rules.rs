@@ -17,7 +17,7 @@ use super::time::{DurationRules, TimestampRules};
 
 /// What a field holds: one value, a list, or a map.
 #[derive(Debug, Clone)]
-pub(crate) enum Shape {
+pub enum Shape {
     Single(Kind),
     List(Kind),
     Map(Kind, Kind),
@@ -73,7 +73,7 @@ pub(crate) fn kind_name(kind: &Kind) -> String {
 }
 
 /// The scalar kind a `google.protobuf.*Value` wrapper holds.
-pub(crate) fn wrapped_kind(message: &str) -> Option<Kind> {
+pub fn wrapped_kind(message: &str) -> Option<Kind> {
     Some(match message {
         "google.protobuf.DoubleValue" => Kind::Double,
         "google.protobuf.FloatValue" => Kind::Float,
@@ -90,7 +90,7 @@ pub(crate) fn wrapped_kind(message: &str) -> Option<Kind> {
 
 /// The rules of one field, or of the items, keys or values of one.
 #[derive(Debug, Default)]
-pub(crate) struct FieldRules {
+pub struct FieldRules {
     /// `message.required`.
     pub required: bool,
     /// `message.skip`: do not validate the nested message.
@@ -101,7 +101,7 @@ pub(crate) struct FieldRules {
 
 /// The rules of one family: `FieldRules.type`.
 #[derive(Debug)]
-pub(crate) enum FamilyRules {
+pub enum FamilyRules {
     Number(NumberRules),
     Bool(BoolRules),
     String(Box<StringRules>),

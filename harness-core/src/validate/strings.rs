@@ -13,19 +13,19 @@ const BYTES: Unit = Unit::long("byte", "bytes");
 
 /// The rules of a string field.
 #[derive(Debug)]
-pub(crate) struct StringRules {
-    konst: Option<String>,
-    chars: Sizes,
-    bytes: Sizes,
-    pattern: Option<Pattern>,
-    prefix: Option<String>,
-    suffix: Option<String>,
-    contains: Option<String>,
-    not_contains: Option<String>,
-    allowed: Vec<String>,
-    refused: Vec<String>,
-    format: Option<Format>,
-    ignore_empty: bool,
+pub struct StringRules {
+    pub konst: Option<String>,
+    pub chars: Sizes,
+    pub bytes: Sizes,
+    pub pattern: Option<Pattern>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    pub contains: Option<String>,
+    pub not_contains: Option<String>,
+    pub allowed: Vec<String>,
+    pub refused: Vec<String>,
+    pub format: Option<Format>,
+    pub ignore_empty: bool,
 }
 
 fn text(value: &Value) -> Option<String> {
@@ -135,17 +135,17 @@ impl StringRules {
 
 /// The rules of a bytes field.
 #[derive(Debug)]
-pub(crate) struct BytesRules {
-    konst: Option<Vec<u8>>,
-    sizes: Sizes,
-    pattern: Option<Pattern>,
-    prefix: Option<Vec<u8>>,
-    suffix: Option<Vec<u8>>,
-    contains: Option<Vec<u8>>,
-    allowed: Vec<Vec<u8>>,
-    refused: Vec<Vec<u8>>,
-    ip: Option<IpBytes>,
-    ignore_empty: bool,
+pub struct BytesRules {
+    pub konst: Option<Vec<u8>>,
+    pub sizes: Sizes,
+    pub pattern: Option<Pattern>,
+    pub prefix: Option<Vec<u8>>,
+    pub suffix: Option<Vec<u8>>,
+    pub contains: Option<Vec<u8>>,
+    pub allowed: Vec<Vec<u8>>,
+    pub refused: Vec<Vec<u8>>,
+    pub ip: Option<IpBytes>,
+    pub ignore_empty: bool,
 }
 
 fn bytes(value: &Value) -> Option<Vec<u8>> {
@@ -249,8 +249,8 @@ impl BytesRules {
 
 /// A `pattern` rule, compiled once.
 #[derive(Debug)]
-pub(crate) struct Pattern {
-    source: String,
+pub struct Pattern {
+    pub source: String,
     regex: Result<Regex, String>,
 }
 
@@ -267,6 +267,11 @@ impl Pattern {
             reason.to_owned()
         });
         Self { source, regex }
+    }
+
+    /// Whether the pattern is a valid regular expression (a broken one fails every value).
+    pub fn compiles(&self) -> bool {
+        self.regex.is_ok()
     }
 
     /// What is expected when `text` does not match (or when the pattern is broken).

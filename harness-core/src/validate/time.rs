@@ -83,7 +83,7 @@ pub(crate) fn render_timestamp(nanos: &i128) -> String {
 
 /// The rules of a Duration field.
 #[derive(Debug)]
-pub(crate) struct DurationRules {
+pub struct DurationRules {
     /// `duration.required`, checked by the walker with the other `required` rules.
     pub required: bool,
     konst: Option<i128>,
@@ -160,7 +160,7 @@ impl DurationRules {
 
 /// The rules of a Timestamp field.
 #[derive(Debug)]
-pub(crate) struct TimestampRules {
+pub struct TimestampRules {
     /// `timestamp.required`, checked by the walker with the other `required` rules.
     pub required: bool,
     konst: Option<i128>,

@@ -20,11 +20,15 @@ pub fn run(args: GraphArgs) -> ExitCode {
     write_stdout(&render::render(&system.graph, args.format), "graph")
 }
 
-pub fn kube_gen_system(path: &Path) -> ExitCode {
-    let system = match System::load(path) {
+/// `kube-gen --system`; the policy options apply to every service.
+pub fn kube_gen_system(path: &Path, policy: &super::kube_gen::PolicyArgs) -> ExitCode {
+    let mut system = match System::load(path) {
         Ok(system) => system,
         Err(problems) => return fail(&problems),
     };
+    for member in &mut system.members {
+        policy.clone().apply(&mut member.options);
+    }
     let stream = match manifests::stream(&system) {
         Ok(stream) => stream,
         Err(problems) => return fail(&problems),

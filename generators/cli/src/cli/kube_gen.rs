@@ -4,14 +4,50 @@
 //! service). Errors go to stderr: exit 1 for an invalid configuration or a service
 //! kube-gen cannot deploy, 2 for usage, I/O and proto errors.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::kube::{self, Options};
+use clap::Args;
+
+use crate::kube::{self, IngressOverrides, Options, policy};
 use harness_core::check::check_files;
 
 use super::KubeGenArgs;
+
+/// Who may reach the service's pods from outside its callers: the monitoring namespace
+/// and the ingress gateway (its NetworkPolicy and AuthorizationPolicy).
+#[derive(Debug, Clone, Args)]
+pub(super) struct PolicyArgs {
+    /// The namespace whose pods may scrape the metrics outputs and the sidecar's telemetry.
+    #[arg(long, value_name = "NS", default_value = policy::DEFAULT_MONITORING_NAMESPACE)]
+    monitoring_namespace: String,
+    /// The ingress gateway's namespace, whose pods may call PUBLIC outputs [default:
+    /// istio-system, or --gateway's namespace with --router gateway-api].
+    #[arg(long, value_name = "NS")]
+    ingress_namespace: Option<String>,
+    /// The ingress gateway pods' labels [default: istio=ingressgateway, or
+    /// gateway.networking.k8s.io/gateway-name=--gateway's name with --router gateway-api].
+    #[arg(long, value_name = "KEY=VALUE[,KEY=VALUE]", value_parser = policy::parse_labels)]
+    ingress_labels: Option<BTreeMap<String, String>>,
+    /// The ingress gateway's ServiceAccount, whose identity may call PUBLIC outputs
+    /// [default: istio-ingressgateway-service-account, or NAME-istio with --router gateway-api].
+    #[arg(long, value_name = "NAME")]
+    ingress_service_account: Option<String>,
+}
+
+impl PolicyArgs {
+    /// Sets the options these arguments give.
+    pub(super) fn apply(self, options: &mut Options) {
+        options.monitoring_namespace = self.monitoring_namespace;
+        options.ingress = IngressOverrides {
+            namespace: self.ingress_namespace,
+            labels: self.ingress_labels,
+            service_account: self.ingress_service_account,
+        };
+    }
+}
 
 /// Exit status of a service that is valid but cannot be deployed as asked.
 const EXIT_KUBE_GEN: u8 = 1;
@@ -36,7 +72,7 @@ fn positionals(args: &[String]) -> Result<(&Path, &Path, &str), String> {
 
 pub fn run(args: KubeGenArgs) -> ExitCode {
     if let Some(system) = &args.system {
-        return super::graph::kube_gen_system(system);
+        return super::graph::kube_gen_system(system, &args.policy);
     }
     let (proto, config, version) = match positionals(&args.positionals) {
         Ok(positionals) => positionals,
@@ -58,7 +94,7 @@ pub fn run(args: KubeGenArgs) -> ExitCode {
             return ExitCode::from(err.exit_code());
         }
     };
-    let options = Options {
+    let mut options = Options {
         instance: args.instance,
         namespace: args.namespace,
         base_domain: args.base_domain,
@@ -67,6 +103,7 @@ pub fn run(args: KubeGenArgs) -> ExitCode {
         target: args.target,
         ..Options::new(version)
     };
+    args.policy.apply(&mut options);
     let manifests = match kube::generate(&checked.spec, &checked.config, &checked.sources, &options)
     {
         Ok(manifests) => manifests,

@@ -9,6 +9,7 @@ mod check;
 mod graph;
 mod kube_gen;
 mod proto_path;
+mod schema;
 
 /// Configuration-driven services: check configs, generate Kubernetes manifests.
 #[derive(Debug, Parser)]
@@ -26,7 +27,7 @@ enum Command {
     Check(CheckArgs),
     /// Print the Kubernetes and Istio manifests of a service as multi-document YAML.
     #[command(name = "kube-gen")]
-    KubeGen(KubeGenArgs),
+    KubeGen(Box<KubeGenArgs>),
     /// Check every connection between the services of a system file and print the graph.
     ///
     /// Exit status: 0 the graph, 1 one line per problem, 2 usage, I/O or proto error.
@@ -39,6 +40,8 @@ enum Command {
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
+    /// Print a JSON Schema (draft 2020-12) of the service's configuration, for editors.
+    Schema(ProtoArgs),
 }
 
 /// The proto of a service and where its imports are.
@@ -121,6 +124,8 @@ struct KubeGenArgs {
     /// Service.
     #[arg(long, value_enum, default_value_t = crate::kube::Target::Deployment)]
     target: crate::kube::Target,
+    #[command(flatten)]
+    policy: kube_gen::PolicyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -147,9 +152,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check::run(args),
-        Command::KubeGen(args) => kube_gen::run(args),
+        Command::KubeGen(args) => kube_gen::run(*args),
         Command::Graph(args) => graph::run(args),
         Command::Up(args) => crate::up::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }

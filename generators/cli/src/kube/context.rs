@@ -99,8 +99,28 @@ pub struct Context<'a> {
     pub headless_outputs: Vec<Exposed<'a>>,
     /// The node's syslog socket to mount, for a configured Syslog wire.
     pub syslog_socket: Option<String>,
+    /// The pods' own ServiceAccount (`FULL`), in a system; the namespace's default alone.
+    pub service_account: Option<String>,
     /// Notes for stderr: the manifests are valid, but probably not what was meant.
     pub warnings: Vec<String>,
+}
+
+/// The labels that select the pods of service `name` (and of `instance`, when given),
+/// exactly as the Python harness sets them.
+pub fn selector_labels(name: &str, instance: Option<&str>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([(LABEL_NAME.to_owned(), name.to_owned())]);
+    if let Some(instance) = instance {
+        labels.insert(LABEL_INSTANCE.to_owned(), instance.to_owned());
+    }
+    labels
+}
+
+/// `NAME` or `NAME-INSTANCE`: the name of a service's objects.
+pub fn full_name(name: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(instance) => format!("{name}-{instance}"),
+        None => name.to_owned(),
+    }
 }
 
 /// The names of a service's objects, checked.
@@ -136,6 +156,7 @@ impl<'a> Context<'a> {
         assign_service_ports(&mut service_outputs)?;
         check_unique_container_ports(&outputs)?;
 
+        let service_account = options.peers.as_ref().map(|_| naming.full_name.clone());
         let hashed =
             |source: &'a config::Source| (source.text.as_str(), names::content_hash(&source.text));
         Ok(Context {
@@ -152,6 +173,7 @@ impl<'a> Context<'a> {
             patch: sources.patch.as_ref().map(hashed),
             spec,
             syslog_socket: syslog_socket(&inputs, config),
+            service_account,
             inputs,
             outputs,
             service_outputs,
@@ -188,11 +210,7 @@ impl<'a> Context<'a> {
     /// them (selectors are immutable, so a service moves over in place): the name, and
     /// the instance name with `--instance`.
     pub fn selector_labels(&self) -> BTreeMap<String, String> {
-        let mut labels = BTreeMap::from([(LABEL_NAME.to_owned(), self.name.clone())]);
-        if let Some(instance) = &self.instance {
-            labels.insert(LABEL_INSTANCE.to_owned(), instance.clone());
-        }
-        labels
+        selector_labels(&self.name, self.instance.as_deref())
     }
 
     /// Metadata of an object of this service.
@@ -222,15 +240,7 @@ impl<'a> Context<'a> {
 impl Naming {
     fn new(spec: &ConfigSpec, options: &Options) -> Result<Self, KubeGenError> {
         let file = spec.message.parent_file().name().to_owned();
-        let invalid = |what: &str, value: &str, rule: &'static str| {
-            let (what, value) = (what.to_owned(), value.to_owned());
-            move |reason| KubeGenError::Invalid {
-                what,
-                value,
-                rule,
-                reason,
-            }
-        };
+        let invalid = KubeGenError::invalid;
         let name = spec
             .service
             .name
@@ -266,17 +276,14 @@ impl Naming {
             &options.namespace,
             "a DNS-1123 label",
         ))?;
-        let full_name = match &options.instance {
-            Some(instance) => {
-                check_dns1123_label(instance).map_err(invalid(
-                    "--instance",
-                    instance,
-                    "a DNS-1123 label",
-                ))?;
-                format!("{name}-{instance}")
-            }
-            None => name.clone(),
-        };
+        if let Some(instance) = &options.instance {
+            check_dns1123_label(instance).map_err(invalid(
+                "--instance",
+                instance,
+                "a DNS-1123 label",
+            ))?;
+        }
+        let full_name = full_name(&name, options.instance.as_deref());
         check_dns1035_label(&full_name).map_err(invalid(
             "NAME-INSTANCE, the name of the Deployment and Service,",
             &full_name,

@@ -106,6 +106,7 @@ pub fn deployment(ctx: &Context<'_>) -> Result<Deployment, KubeGenError> {
                 }),
                 spec: Some(PodSpec {
                     containers: vec![container],
+                    service_account_name: ctx.service_account.clone(),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     security_context: Some(pod_security_context()),

@@ -15,7 +15,11 @@
 //! VirtualService  NAME[-INSTANCE] (INTERNAL, PUBLIC)
 //! ServiceEntry    NAME[-INSTANCE]-WIRE (each EXTERNAL input)
 //! Sidecar         NAME[-INSTANCE]
+//! NetworkPolicy   NAME[-INSTANCE]
 //! ```
+//!
+//! In a system ([`Options::peers`]), a ServiceAccount NAME[-INSTANCE] follows the
+//! Secrets and an AuthorizationPolicy NAME[-INSTANCE] the NetworkPolicy (see [`policy`]).
 //!
 //! With `(harness.service).scale`, an autoscaler follows the Services (see [`scale`]):
 //! a HorizontalPodAutoscaler, or a KEDA ScaledObject (and what it authenticates with)
@@ -28,7 +32,8 @@ use harness_core::config::{Diagnostic, Sources};
 use harness_core::spec::{ConfigSpec, SocketError};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use prost_reflect::DynamicMessage;
 
@@ -42,6 +47,7 @@ pub mod istio;
 pub mod keda;
 pub mod knative;
 pub mod names;
+pub mod policy;
 pub mod render;
 pub mod resources;
 pub mod scale;
@@ -51,6 +57,8 @@ pub use gateway_api::{GrpcRoute, HttpRoute};
 pub use istio::{Gateway, ServiceEntry, Sidecar, VirtualService};
 pub use keda::{ScaledObject, TriggerAuthentication};
 pub use knative::{DomainMapping, KnativeService};
+pub use policy::authorization::{AuthorizationPolicy, PeerAuthentication, peer_authentication};
+pub use policy::{IngressOverrides, Peer, PeerPort, Peers};
 pub use render::RenderError;
 
 /// The deploy-time options of `harness kube-gen`.
@@ -76,6 +84,14 @@ pub struct Options {
     /// PUBLIC output always has callers (outside the cluster). Scaling to zero is refused
     /// when there are callers.
     pub synchronous_callers: Option<bool>,
+    /// Who calls the service and whom it calls, as the system graph resolved it; `None`
+    /// for a single service, whose policy follows from its own declarations.
+    pub peers: Option<Peers>,
+    /// The ingress gateway's parts that replace `router`'s default (its pods may call
+    /// PUBLIC outputs).
+    pub ingress: IngressOverrides,
+    /// The namespace whose pods may scrape the metrics outputs.
+    pub monitoring_namespace: String,
 }
 
 /// `--router`: the objects that route requests to a service.
@@ -113,6 +129,9 @@ impl Options {
             gateway: DEFAULT_GATEWAY.to_owned(),
             target: Target::default(),
             synchronous_callers: None,
+            peers: None,
+            ingress: IngressOverrides::default(),
+            monitoring_namespace: policy::DEFAULT_MONITORING_NAMESPACE.to_owned(),
         }
     }
 }
@@ -178,6 +197,20 @@ pub enum KubeGenError {
     Host(Diagnostic),
 }
 
+impl KubeGenError {
+    /// What makes a [`KubeGenError::Invalid`] of `what` `value` from the reason it breaks
+    /// `rule`, for `map_err` after a check of [`names`].
+    pub fn invalid(what: &str, value: &str, rule: &'static str) -> impl FnOnce(String) -> Self {
+        let (what, value) = (what.to_owned(), value.to_owned());
+        move |reason| KubeGenError::Invalid {
+            what,
+            value,
+            rule,
+            reason,
+        }
+    }
+}
+
 /// One generated object. The big ones are boxed, to keep the list compact.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
@@ -197,6 +230,10 @@ pub enum Object {
     GrpcRoute(GrpcRoute),
     KnativeService(Box<KnativeService>),
     DomainMapping(DomainMapping),
+    ServiceAccount(ServiceAccount),
+    NetworkPolicy(Box<NetworkPolicy>),
+    AuthorizationPolicy(AuthorizationPolicy),
+    PeerAuthentication(PeerAuthentication),
 }
 
 /// Calls `$body` with the object inside any variant bound to `$o`.
@@ -219,6 +256,10 @@ macro_rules! each_object {
             Object::GrpcRoute($o) => $body,
             Object::KnativeService($o) => $body,
             Object::DomainMapping($o) => $body,
+            Object::ServiceAccount($o) => $body,
+            Object::NetworkPolicy($o) => $body,
+            Object::AuthorizationPolicy($o) => $body,
+            Object::PeerAuthentication($o) => $body,
         }
     };
 }
@@ -242,6 +283,10 @@ impl Object {
             Object::GrpcRoute(_) => "GRPCRoute",
             Object::KnativeService(_) => "Service",
             Object::DomainMapping(_) => "DomainMapping",
+            Object::ServiceAccount(_) => "ServiceAccount",
+            Object::NetworkPolicy(_) => "NetworkPolicy",
+            Object::AuthorizationPolicy(_) => "AuthorizationPolicy",
+            Object::PeerAuthentication(_) => "PeerAuthentication",
         }
     }
 
@@ -283,8 +328,12 @@ pub fn generate(
     let mut warnings = ctx.warnings.clone();
     warnings.extend(credentials::in_config(spec, sources));
     let scaling = scale::plan(&ctx, config, options)?;
+    let gateway = policy::ingress_gateway(options, &ctx.namespace)?;
     let mut objects = vec![Object::ConfigMap(config::config_map(&ctx))];
     objects.extend(config::secrets(&ctx).into_iter().map(Object::Secret));
+    if ctx.service_account.is_some() {
+        objects.push(Object::ServiceAccount(policy::service_account(&ctx)));
+    }
     match options.target {
         Target::Deployment => {
             objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx)?)));
@@ -311,10 +360,35 @@ pub fn generate(
             .map(Object::ServiceEntry),
     );
     objects.push(Object::Sidecar(istio::sidecar(&ctx)));
+    objects.extend(policy_objects(&ctx, options, &gateway));
     if let Some(scaling) = scaling {
         warnings.extend(scaling.notes);
     }
     Ok(Manifests { objects, warnings })
+}
+
+/// The NetworkPolicy and, in a system, the AuthorizationPolicy. A Knative Service gets
+/// none: requests reach it through Knative's activator, whose identity, not the
+/// caller's, its pods see.
+fn policy_objects(
+    ctx: &context::Context<'_>,
+    options: &Options,
+    gateway: &policy::IngressGateway,
+) -> Vec<Object> {
+    let mut objects = vec![Object::NetworkPolicy(Box::new(
+        policy::network_policy::network_policy(ctx, options, gateway),
+    ))];
+    if let (Some(peers), Target::Deployment) = (&options.peers, options.target) {
+        objects.push(Object::AuthorizationPolicy(
+            policy::authorization::authorization_policy(
+                ctx,
+                peers,
+                gateway,
+                &options.monitoring_namespace,
+            ),
+        ));
+    }
+    objects
 }
 
 /// The objects that route requests to a Deployment's Services, by `--router`.

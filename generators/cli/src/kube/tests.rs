@@ -122,6 +122,7 @@ fn kirk_objects_in_order() {
             ("VirtualService", "kirk".into()),
             ("ServiceEntry", "kirk-db".into()),
             ("Sidecar", "kirk".into()),
+            ("NetworkPolicy", "kirk".into()),
         ]
     );
     assert!(manifests.warnings.is_empty(), "{:?}", manifests.warnings);
@@ -391,7 +392,11 @@ fn sidecar_egress_by_reach() {
         ..Options::new("v1")
     };
     let manifests = generate_for(&checked, &options).unwrap();
-    let Some(Object::Sidecar(sidecar)) = manifests.objects.last() else {
+    let Some(Object::Sidecar(sidecar)) = manifests
+        .objects
+        .iter()
+        .find(|o| matches!(o, Object::Sidecar(_)))
+    else {
         panic!()
     };
     assert_eq!(

@@ -399,7 +399,16 @@ fn knative_keeps_the_security_context_and_probes() {
     };
     let manifests = generate_for(&checked, &knative).unwrap();
     let names: Vec<&str> = manifests.objects.iter().map(Object::kind).collect();
-    assert_eq!(names, ["ConfigMap", "Service", "DomainMapping", "Sidecar"]);
+    assert_eq!(
+        names,
+        [
+            "ConfigMap",
+            "Service",
+            "DomainMapping",
+            "Sidecar",
+            "NetworkPolicy"
+        ]
+    );
     let Object::KnativeService(service) = &manifests.objects[1] else {
         panic!("{names:?}")
     };

@@ -5,6 +5,7 @@
 use harness_core::spec::{Expose, Protocol, Reach};
 
 use crate::kube::context::{Context, Wire};
+use crate::kube::{Peer, PeerPort, Peers};
 
 use super::file::OutsideEntry;
 
@@ -98,33 +99,6 @@ pub struct OutsideEdge {
     pub to: usize,
 }
 
-/// A service's peers in the graph, the facts a network policy needs about them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Peers {
-    /// Services that call it, each with the ports of this service they use.
-    pub callers: Vec<Peer>,
-    /// Services it calls, each with their ports it uses.
-    pub callees: Vec<Peer>,
-}
-
-/// One peer service and the container ports of the callee used between the two.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
-    /// `(harness.service).name`: the `app.kubernetes.io/name` label of its pods.
-    pub name: String,
-    /// The `app.kubernetes.io/instance` label, when it has one.
-    pub instance: Option<String>,
-    pub namespace: String,
-    /// The callee's container ports, sorted, each once.
-    pub ports: Vec<PeerPort>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PeerPort {
-    pub port: u16,
-    pub protocol: Protocol,
-}
-
 impl Graph {
     /// The service named `NAME[-INSTANCE]` in `namespace`.
     pub fn service(&self, name: &str, namespace: &str) -> Option<ServiceId> {
@@ -151,11 +125,20 @@ impl Graph {
     }
 
     /// The callers and callees of `id`, each once, in service order, with the callee's
-    /// container ports the pair uses: what a network policy of `id` admits and reaches.
+    /// container ports the pair uses, and the outside peers it reaches: what the policies
+    /// of `id` admit and reach (kube-gen's `Options::peers`).
     pub fn peers(&self, id: ServiceId) -> Peers {
+        let mut outside = Vec::new();
+        for edge in self.outside_edges.iter().filter(|e| e.from == id) {
+            let host = &self.outside[edge.to].service;
+            if !outside.contains(host) {
+                outside.push(host.clone());
+            }
+        }
         Peers {
             callers: self.peers_by(self.callers(id), |e| e.from),
             callees: self.peers_by(self.callees(id), |e| e.to),
+            outside,
         }
     }
 
@@ -179,10 +162,10 @@ impl Graph {
         by_service
             .into_iter()
             .map(|(id, mut ports)| {
-                ports.sort();
+                ports.sort_by_key(|p| (p.port, p.protocol));
                 let service = &self.services[id];
                 Peer {
-                    name: service.base_name.clone(),
+                    service: service.base_name.clone(),
                     instance: service.instance.clone(),
                     namespace: service.namespace.clone(),
                     ports,
@@ -320,7 +303,7 @@ mod tests {
             .iter()
             .map(|p| {
                 let ports = p.ports.iter().map(|p| p.port).collect();
-                (p.name.as_str(), p.instance.as_deref(), ports)
+                (p.service.as_str(), p.instance.as_deref(), ports)
             })
             .collect();
         assert_eq!(

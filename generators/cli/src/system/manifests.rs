@@ -1,6 +1,9 @@
 //! `harness kube-gen --system`: every service's manifests, each built by kube-gen's own
-//! code with the options the system file gives it and what the graph knows of its
-//! callers, in one stream in the file's order.
+//! code with the options the system file gives it and what the graph knows of it (its
+//! callers and callees, for the autoscaler and the policies), in one stream in the file's
+//! order, then one PeerAuthentication per namespace (mutual TLS required).
+
+use std::collections::BTreeSet;
 
 use crate::kube::{self, Options};
 
@@ -16,8 +19,25 @@ pub struct Stream {
 pub fn options(system: &System, id: usize) -> Options {
     Options {
         synchronous_callers: Some(system.graph.has_synchronous_callers(id)),
+        peers: Some(system.graph.peers(id)),
         ..system.members[id].options.clone()
     }
+}
+
+/// A PeerAuthentication for each namespace of the system, in name order.
+fn peer_authentications(system: &System) -> Result<String, kube::RenderError> {
+    let namespaces: BTreeSet<&str> = (system.graph.services.iter())
+        .map(|s| s.namespace.as_str())
+        .collect();
+    let objects = namespaces
+        .into_iter()
+        .map(|ns| kube::Object::PeerAuthentication(kube::peer_authentication(ns)))
+        .collect();
+    kube::Manifests {
+        objects,
+        warnings: Vec::new(),
+    }
+    .to_yaml()
 }
 
 pub fn stream(system: &System) -> Result<Stream, Problems> {
@@ -53,6 +73,13 @@ pub fn stream(system: &System) -> Result<Stream, Problems> {
                 text: format!("error: {err}\n"),
             }),
         }
+    }
+    match peer_authentications(system) {
+        Ok(text) => yaml.push_str(&text),
+        Err(err) => problems.push(Problem {
+            exit_code: 2,
+            text: format!("error: {err}\n"),
+        }),
     }
     warnings.extend(system.system_warnings());
     if problems.is_empty() {

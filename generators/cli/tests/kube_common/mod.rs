@@ -196,3 +196,68 @@ pub fn write_all(dir: &Path) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// kirk and scotty as a system deploys them, from the library (the system file's command
+/// is built on it): kirk calls scotty on 50051, and the namespace's PeerAuthentication.
+/// Written to `dir/system.yaml`; returns the file.
+pub fn write_system(dir: &Path) -> PathBuf {
+    use harness_cli::kube::{self, Object, Options, Peer, PeerPort, Peers};
+    use harness_core::spec::Protocol;
+
+    let peer = |service: &str| Peer {
+        service: service.to_owned(),
+        instance: None,
+        namespace: "bridge".to_owned(),
+        ports: vec![PeerPort {
+            port: 50051,
+            protocol: Protocol::Grpc,
+        }],
+    };
+    let mut objects = Vec::new();
+    for (name, peers) in [
+        (
+            "kirk",
+            Peers {
+                callees: vec![peer("scotty")],
+                ..Peers::default()
+            },
+        ),
+        (
+            "scotty",
+            Peers {
+                callers: vec![peer("kirk")],
+                ..Peers::default()
+            },
+        ),
+    ] {
+        let dir = inputs_dir();
+        let checked = harness_core::check::check_files(
+            &dir.join(format!("{name}.proto")),
+            &[],
+            &dir.join(format!("{name}.yaml")),
+            None,
+            None,
+        )
+        .unwrap();
+        let options = Options {
+            namespace: "bridge".to_owned(),
+            peers: Some(peers),
+            ..Options::new("v1")
+        };
+        let manifests =
+            kube::generate(&checked.spec, &checked.config, &checked.sources, &options).unwrap();
+        objects.extend(manifests.objects);
+    }
+    objects.push(Object::PeerAuthentication(
+        kube::policy::authorization::peer_authentication("bridge"),
+    ));
+    let yaml = kube::Manifests {
+        objects,
+        warnings: Vec::new(),
+    }
+    .to_yaml()
+    .unwrap();
+    let path = dir.join("system.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
