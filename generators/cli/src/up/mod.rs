@@ -6,23 +6,22 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use harness_core::contract::DEFAULT_GRACE_PERIOD;
-use serde_json::Value;
-
-use crate::system::file::ServiceEntry;
 use crate::system::resolve::protocol_name;
 use crate::system::{Problems, System};
+use harness_core::contract::DEFAULT_GRACE_PERIOD;
 
 mod cargo;
+mod files;
 pub mod plan;
 mod process;
 
+use files::{Files, command};
 use plan::{ServicePlan, local_outputs, service_plan, start_order};
 use process::{NotReady, Prefixes, Running};
 
@@ -55,6 +54,7 @@ fn parse_local_merge(text: &str) -> Result<(String, PathBuf), String> {
 }
 
 /// Why `harness up` stops with exit status 1: its message, printed after `error: `.
+#[derive(Debug)]
 struct Failure(String);
 
 pub fn run(args: UpArgs) -> ExitCode {
@@ -246,87 +246,6 @@ fn tail_text(lines: &[String]) -> String {
     }
     let lines: Vec<String> = lines.iter().map(|l| format!("  {l}")).collect();
     format!("; its last lines:\n{}", lines.join("\n"))
-}
-
-/// The files a service's configuration is made of.
-struct Files<'a> {
-    entry: &'a ServiceEntry,
-    /// `--merge NAME=FILE`, merged after the entry's merge file.
-    local_merge: Option<&'a Path>,
-    /// Where the generated files go.
-    dir: &'a Path,
-}
-
-/// The service's command line: its binary, configuration, merge file (the entry's, or
-/// the entry's and the local one merged into one file) and the generated patch (its own
-/// patch file's operations, then the plan's).
-fn command(files: &Files<'_>, binary: &Path, plan: &ServicePlan) -> Result<Command, Failure> {
-    let entry = files.entry;
-    let mut operations = match &entry.patch {
-        Some(path) => match read_yaml(path)? {
-            Value::Array(operations) => operations,
-            _ => {
-                return Err(unreadable(
-                    path,
-                    "a patch file must be a list of operations",
-                ));
-            }
-        },
-        None => Vec::new(),
-    };
-    operations.extend(plan.operations.iter().cloned());
-    let patch = write(
-        files.dir,
-        &format!("{}.patch.json", plan.name),
-        Value::Array(operations),
-    )?;
-    let merge = match (&entry.merge, files.local_merge) {
-        (merge, None) => merge.clone(),
-        (merge, Some(local)) => {
-            let mut merged = match merge {
-                Some(path) => read_mapping(path)?,
-                None => Value::Object(Default::default()),
-            };
-            json_patch::merge(&mut merged, &read_mapping(local)?);
-            Some(write(
-                files.dir,
-                &format!("{}.merge.json", plan.name),
-                merged,
-            )?)
-        }
-    };
-    let mut command = Command::new(binary);
-    command.arg(&entry.config);
-    if let Some(merge) = merge {
-        command.arg("--merge").arg(merge);
-    }
-    command.arg("--patch").arg(&patch);
-    Ok(command)
-}
-
-fn unreadable(path: &Path, reason: impl std::fmt::Display) -> Failure {
-    Failure(format!("{}: {reason}", path.display()))
-}
-
-/// A YAML (or JSON) file as JSON. It may hold secrets: a parse error never quotes it.
-fn read_yaml(path: &Path) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|err| unreadable(path, err))?;
-    serde_saphyr::from_str(&text).map_err(|_| unreadable(path, "not a YAML document"))
-}
-
-fn read_mapping(path: &Path) -> Result<Value, Failure> {
-    let value = read_yaml(path)?;
-    if !value.is_object() {
-        return Err(unreadable(path, "a merge file must be a mapping"));
-    }
-    Ok(value)
-}
-
-/// Writes `value` as JSON (which YAML reads) to `dir/name`.
-fn write(dir: &Path, name: &str, value: Value) -> Result<PathBuf, Failure> {
-    let path = dir.join(name);
-    std::fs::write(&path, value.to_string()).map_err(|err| unreadable(&path, err))?;
-    Ok(path)
 }
 
 /// Watches the running services until a signal or the exit of one of them.
