@@ -8,8 +8,6 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::system::resolve::protocol_name;
@@ -23,7 +21,7 @@ mod process;
 
 use files::{Files, command};
 use plan::{ServicePlan, local_outputs, service_plan, start_order};
-use process::{NotReady, Prefixes, Running};
+use process::{NotReady, Prefixes, Running, Signals};
 
 /// How long a service may take to answer on all its outputs.
 const START_BOUND: Duration = Duration::from_secs(60);
@@ -58,13 +56,13 @@ fn parse_local_merge(text: &str) -> Result<(String, PathBuf), String> {
 struct Failure(String);
 
 pub fn run(args: UpArgs) -> ExitCode {
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(err) = signal_hook::flag::register(signal, stop.clone()) {
-            eprintln!("error: cannot handle signal {signal}: {err}");
+    let signals = match Signals::listen() {
+        Ok(signals) => signals,
+        Err(err) => {
+            eprintln!("error: cannot handle SIGINT and SIGTERM: {err}");
             return ExitCode::FAILURE;
         }
-    }
+    };
     let system = match System::load(&args.system) {
         Ok(system) => system,
         Err(problems) => return fail_loading(&problems),
@@ -73,7 +71,7 @@ pub fn run(args: UpArgs) -> ExitCode {
         eprintln!("warning: {warning}");
     }
     match prepare(&system, &args)
-        .and_then(|prepared| supervise(&system, prepared, &args.merges, &stop))
+        .and_then(|prepared| supervise(&system, prepared, &args.merges, &signals))
     {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
@@ -177,7 +175,7 @@ fn supervise(
     system: &System,
     prepared: Prepared,
     merges: &[(String, PathBuf)],
-    stop: &AtomicBool,
+    signals: &Signals,
 ) -> Result<(), Failure> {
     let prefixes = Prefixes {
         width: prepared
@@ -199,40 +197,40 @@ fn supervise(
         };
         let command = match command(&files, binary, plan) {
             Ok(command) => command,
-            Err(failure) => return drain_after(running, Err(failure)),
+            Err(failure) => return drain_after(running, signals, Err(failure)),
         };
         let mut service = match Running::spawn(&plan.name, index, command, prefixes) {
             Ok(service) => service,
             Err(err) => {
                 let failure = Failure(format!("cannot start {}: {err}", plan.name));
-                return drain_after(running, Err(failure));
+                return drain_after(running, signals, Err(failure));
             }
         };
-        match service.wait_ready(&plan.outputs, stop, START_BOUND) {
+        match service.wait_ready(&plan.outputs, signals, START_BOUND) {
             Ok(()) => running.push(service),
             Err(NotReady::Stopped) => {
                 running.push(service);
-                return drain_after(running, Ok(()));
+                return drain_after(running, signals, Ok(()));
             }
             Err(why) => {
-                let failure = not_ready(service, &why);
-                return drain_after(running, Err(failure));
+                let failure = not_ready(service, &why, signals);
+                return drain_after(running, signals, Err(failure));
             }
         }
     }
     print_table(&prepared.plans);
-    watch(running, stop)
+    watch(running, signals)
 }
 
 /// The message about a service that did not become ready, with its last lines; the
 /// service is stopped first, so that all its lines are there.
-fn not_ready(mut service: Running, why: &NotReady) -> Failure {
+fn not_ready(mut service: Running, why: &NotReady, signals: &Signals) -> Failure {
     let reason = match why {
         NotReady::Exited(status) => format!("exited ({status}) before it was ready"),
         NotReady::TimedOut(bound) => format!("was not ready after {} s", bound.as_secs()),
         NotReady::Stopped => "was stopped".to_owned(),
     };
-    let _ = service.stop(DEFAULT_GRACE_PERIOD);
+    let _ = service.stop(DEFAULT_GRACE_PERIOD, signals);
     Failure(format!(
         "service {} {reason}{}",
         service.name,
@@ -249,21 +247,21 @@ fn tail_text(lines: &[String]) -> String {
 }
 
 /// Watches the running services until a signal or the exit of one of them.
-fn watch(mut running: Vec<Running>, stop: &AtomicBool) -> Result<(), Failure> {
+fn watch(mut running: Vec<Running>, signals: &Signals) -> Result<(), Failure> {
     loop {
-        if stop.load(Ordering::Relaxed) {
-            return drain_after(running, Ok(()));
+        if signals.stop() {
+            return drain_after(running, signals, Ok(()));
         }
         if let Some(index) = running.iter_mut().position(|s| s.exited().is_some()) {
             let mut service = running.remove(index);
-            let status = service.stop(DEFAULT_GRACE_PERIOD);
+            let status = service.stop(DEFAULT_GRACE_PERIOD, signals);
             let status = status.map_or_else(|err| err.to_string(), |s| s.to_string());
             let failure = Failure(format!(
                 "service {} exited ({status}){}",
                 service.name,
                 tail_text(&service.tail())
             ));
-            return drain_after(running, Err(failure));
+            return drain_after(running, signals, Err(failure));
         }
         std::thread::sleep(process::POLL);
     }
@@ -271,9 +269,13 @@ fn watch(mut running: Vec<Running>, stop: &AtomicBool) -> Result<(), Failure> {
 
 /// Stops the services callers first (the reverse of the start order), each waited for,
 /// then gives `outcome`.
-fn drain_after(running: Vec<Running>, outcome: Result<(), Failure>) -> Result<(), Failure> {
+fn drain_after(
+    running: Vec<Running>,
+    signals: &Signals,
+    outcome: Result<(), Failure>,
+) -> Result<(), Failure> {
     for mut service in running.into_iter().rev() {
-        match service.stop(DEFAULT_GRACE_PERIOD) {
+        match service.stop(DEFAULT_GRACE_PERIOD, signals) {
             Ok(status) => eprintln!("stopped {} ({status})", service.name),
             Err(err) => eprintln!("cannot stop {}: {err}", service.name),
         }

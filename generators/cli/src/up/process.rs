@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -33,6 +33,35 @@ const PALETTE: [AnsiColor; 6] = [
     AnsiColor::Blue,
     AnsiColor::Red,
 ];
+
+/// The SIGINT and SIGTERM `harness up` has received: the first stops the services in
+/// order, a second kills those still running.
+#[derive(Debug, Clone, Default)]
+pub struct Signals(Arc<AtomicUsize>);
+
+impl Signals {
+    /// Counts the signals from now on, in a thread of its own.
+    pub fn listen() -> io::Result<Self> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let signals = Signals::default();
+        let mut received = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+        let count = signals.0.clone();
+        thread::spawn(move || {
+            for _ in received.forever() {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Ok(signals)
+    }
+
+    pub fn stop(&self) -> bool {
+        self.0.load(Ordering::SeqCst) >= 1
+    }
+
+    pub fn kill(&self) -> bool {
+        self.0.load(Ordering::SeqCst) >= 2
+    }
+}
 
 /// How lines are prefixed: the service's name padded to `width`, coloured when stdout is
 /// a terminal.
@@ -109,12 +138,12 @@ impl Running {
     }
 
     /// Waits until every output answers: `GET /_/health` is 200 on an HTTP server wire,
-    /// a connection is accepted on any other. Fails when the process exits, when `stop`
-    /// is raised, or after `bound`.
+    /// a connection is accepted on any other. Fails when the process exits, when a signal
+    /// asks `harness up` to stop, or after `bound`.
     pub fn wait_ready(
         &mut self,
         outputs: &[LocalOutput],
-        stop: &AtomicBool,
+        signals: &Signals,
         bound: Duration,
     ) -> Result<(), NotReady> {
         let started = Instant::now();
@@ -122,7 +151,7 @@ impl Running {
             if let Some(status) = self.exited() {
                 return Err(NotReady::Exited(status));
             }
-            if stop.load(Ordering::Relaxed) {
+            if signals.stop() {
                 return Err(NotReady::Stopped);
             }
             if outputs.iter().all(is_ready) {
@@ -136,13 +165,14 @@ impl Running {
     }
 
     /// Sends SIGTERM (the service drains and exits), waits for it to exit, and SIGKILLs
-    /// it after `grace`. Its last lines are all printed when this returns.
-    pub fn stop(&mut self, grace: Duration) -> io::Result<ExitStatus> {
+    /// it after `grace` or on a second signal. Its last lines are all printed when this
+    /// returns.
+    pub fn stop(&mut self, grace: Duration, signals: &Signals) -> io::Result<ExitStatus> {
         if self.exited().is_none() {
             let pid = rustix::process::Pid::from_child(&self.child);
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
             let asked = Instant::now();
-            while self.exited().is_none() && asked.elapsed() < grace {
+            while self.exited().is_none() && asked.elapsed() < grace && !signals.kill() {
                 thread::sleep(POLL);
             }
             if self.exited().is_none() {
