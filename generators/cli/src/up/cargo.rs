@@ -100,8 +100,12 @@ pub fn build(packages: &[Package], release: bool) -> Result<BTreeMap<String, Pat
         command
             .current_dir(root)
             .args(["build", "--message-format=json-render-diagnostics"]);
-        for package in &packages {
-            command.args(["-p", &package.name]);
+        // Two instances of one service are one package, built once.
+        let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in &names {
+            command.args(["-p", name]);
         }
         if release {
             command.arg("--release");
@@ -111,7 +115,6 @@ pub fn build(packages: &[Package], release: bool) -> Result<BTreeMap<String, Pat
             .output()
             .map_err(|err| format!("cannot run cargo: {err}"))?;
         if !output.status.success() {
-            let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
             return Err(format!("cargo build of {} failed", names.join(", ")));
         }
         binaries.extend(executables(&output.stdout));
