@@ -8,5 +8,6 @@ pub mod kube;
 pub mod scaffold;
 pub mod schema;
 pub mod system;
+pub mod up;
 
 pub use cli::main;

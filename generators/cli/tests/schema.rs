@@ -223,6 +223,7 @@ fn repository_configs() -> Vec<Config> {
         example("kirk", "kirk.yaml", Some("kirk-secrets.yaml")),
         example("kirk", "kirk.prod.yaml", None),
         example("kirk", "kirk.prod.yaml", Some("kirk.prod-secrets.yaml")),
+        example("kirk", "kirk.prod.yaml", Some("kirk.local.yaml")),
         example("scotty", "scotty.yaml", None),
         example("scotty", "scotty.prod.yaml", None),
         example(
@@ -230,6 +231,7 @@ fn repository_configs() -> Vec<Config> {
             "scotty.prod.yaml",
             Some("scotty.prod-secrets.yaml"),
         ),
+        example("scotty", "scotty.prod.yaml", Some("scotty.local.yaml")),
         example("uhura", "uhura.yaml", None),
         example("uhura", "uhura.prod.yaml", None),
         fixture(None, None),

@@ -34,6 +34,11 @@ enum Command {
     ///
     /// Exit status: 0 the graph, 1 one line per problem, 2 usage, I/O or proto error.
     Graph(GraphArgs),
+    /// Run every service of a system file on this machine, each pointed at the others.
+    ///
+    /// Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 a service failed, 2 usage, I/O or
+    /// proto error.
+    Up(crate::up::UpArgs),
     /// Write the bundled protos to a directory and print its path, for protoc, buf or an IDE.
     #[command(name = "proto-path")]
     ProtoPath(ProtoPathArgs),
@@ -198,6 +203,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::KubeGen(args) => kube_gen::run(*args),
         Command::Graph(args) => graph::run(args),
+        Command::Up(args) => crate::up::run(args),
         Command::ProtoPath(args) => proto_path::run(args),
         Command::New(args) => new::run(args),
         Command::Schema(args) => schema::run(args),
