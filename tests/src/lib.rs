@@ -2,12 +2,16 @@
 //! talk to them over plain HTTP/1.1.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
+
+mod helpers;
+
+pub use helpers::{eventually, free_port, unique};
 
 /// PostgreSQL the tests use: the machine's, with trust auth.
 pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -61,15 +65,6 @@ pub fn binary(name: &str) -> PathBuf {
         .find(|(built, _)| built == name)
         .map(|(_, path)| path.clone())
         .unwrap_or_else(|| panic!("no binary {name} among {built:?}"))
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A running service; killed when dropped.

@@ -1,7 +1,6 @@
 //! Observability without user code, end to end: kirk → scotty → PostgreSQL as real
 //! processes, exporting spans to an OTLP receiver this test runs, and serving `/metrics`.
 //! Also the uhura example: scheduler → NATS (JetStream) → subscriber → Redis → HTTP.
-#![cfg(all(feature = "grpc", feature = "otlp", feature = "metrics"))]
 
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
