@@ -194,12 +194,24 @@ impl Drop for Service {
 
 /// A plain HTTP/1.1 GET; returns the status code and the body.
 pub fn http_get(port: u16, path: &str, host: &str) -> std::io::Result<(u16, String)> {
+    http_get_with(port, path, host, &[])
+}
+
+/// A plain HTTP/1.1 GET with extra `headers`; returns the status code and the body.
+pub fn http_get_with(
+    port: u16,
+    path: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response
