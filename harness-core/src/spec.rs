@@ -51,6 +51,7 @@ pub use crate::socket::{SocketAddress, SocketError};
 
 use crate::path::FieldPath;
 use crate::proto::harness as options;
+use crate::validate::kind_name;
 
 impl Protocol {
     /// Lower-case name, as used in port names: `http-server`.
@@ -486,14 +487,6 @@ fn is_socket_shaped(message: &MessageDescriptor) -> bool {
     let field = |number| message.get_field(number);
     field(1).is_some_and(|f| f.name() == "host" && f.kind() == Kind::String)
         && field(2).is_some_and(|f| f.name() == "port" && f.kind() == Kind::Uint32)
-}
-
-fn kind_name(kind: &Kind) -> String {
-    match kind {
-        Kind::Message(m) => m.full_name().to_owned(),
-        Kind::Enum(e) => e.full_name().to_owned(),
-        other => format!("{other:?}").to_lowercase(),
-    }
 }
 
 #[cfg(test)]

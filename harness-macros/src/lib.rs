@@ -4,7 +4,7 @@ use proc_macro::TokenStream;
 use proc_macro2::Span;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, ReturnType, Type};
+use syn::{FnArg, ItemFn, ReturnType, Signature, Type};
 
 /// See `harness::main`.
 #[proc_macro_attribute]
@@ -52,6 +52,34 @@ fn expand(
         ));
     }
     let sig = &function.sig;
+    check_kind(sig)?;
+    let (config_ty, wires_ty) = parameter_types(sig)?;
+    let ReturnType::Type(_, output) = &sig.output else {
+        return Err(syn::Error::new(
+            sig.paren_token.span.close(),
+            "#[harness::main] needs a return type: `-> Result<WiresOut, E>` (e.g. `anyhow::Result<WiresOut>`)",
+        ));
+    };
+    let type_checks = type_checks(config_ty, wires_ty, output);
+    let ident = &sig.ident;
+    let call = quote_spanned! {Span::call_site()=>
+        ::harness::runtime::Runner::new().run::<#config_ty, _, _, _>(#ident)
+    };
+    Ok(quote! {
+        #function
+
+        fn main() -> ::std::process::ExitCode {
+            #[allow(clippy::items_after_statements)]
+            {
+                #type_checks
+            }
+            #call
+        }
+    })
+}
+
+/// A plain `async fn` not named `main`: not generic, not variadic.
+fn check_kind(sig: &Signature) -> syn::Result<()> {
     if sig.asyncness.is_none() {
         return Err(syn::Error::new(
             sig.fn_token.span(),
@@ -76,6 +104,11 @@ fn expand(
             "#[harness::main] functions cannot be variadic",
         ));
     }
+    Ok(())
+}
+
+/// The types of the two parameters, the configuration and the input wires.
+fn parameter_types(sig: &Signature) -> syn::Result<(&Type, &Type)> {
     let mut types: Vec<&Type> = Vec::new();
     for input in &sig.inputs {
         match input {
@@ -102,16 +135,11 @@ fn expand(
             ),
         ));
     }
-    let ReturnType::Type(_, output) = &sig.output else {
-        return Err(syn::Error::new(
-            sig.paren_token.span.close(),
-            "#[harness::main] needs a return type: `-> Result<WiresOut, E>` (e.g. `anyhow::Result<WiresOut>`)",
-        ));
-    };
-    let ident = &sig.ident;
-    let (config_ty, wires_ty) = (types[0], types[1]);
+    Ok((types[0], types[1]))
+}
 
-    // Checks spanned on the user's types, so a mismatch points at them.
+/// Checks spanned on the user's types, so a mismatch points at them.
+fn type_checks(config_ty: &Type, wires_ty: &Type, output: &Type) -> proc_macro2::TokenStream {
     let config_check = quote_spanned! {config_ty.span()=>
         fn __harness_config_is_wiring<S: ::harness::runtime::Wiring>() {}
         __harness_config_is_wiring::<#config_ty>();
@@ -126,20 +154,9 @@ fn expand(
         ) where E: ::core::convert::Into<::harness::runtime::BoxError> {}
         __harness_returns::<#config_ty, _>(|_: #output| {});
     };
-    let call = quote_spanned! {Span::call_site()=>
-        ::harness::runtime::Runner::new().run::<#config_ty, _, _, _>(#ident)
-    };
-    Ok(quote! {
-        #function
-
-        fn main() -> ::std::process::ExitCode {
-            #[allow(clippy::items_after_statements)]
-            {
-                #config_check
-                #wires_check
-                #output_check
-            }
-            #call
-        }
-    })
+    quote! {
+        #config_check
+        #wires_check
+        #output_check
+    }
 }

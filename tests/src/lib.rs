@@ -2,12 +2,16 @@
 //! talk to them over plain HTTP/1.1.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
+
+mod helpers;
+
+pub use helpers::{eventually, free_port, unique};
 
 /// PostgreSQL the tests use: the machine's, with trust auth.
 pub const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -61,15 +65,6 @@ pub fn binary(name: &str) -> PathBuf {
         .find(|(built, _)| built == name)
         .map(|(_, path)| path.clone())
         .unwrap_or_else(|| panic!("no binary {name} among {built:?}"))
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A running service; killed when dropped.
@@ -207,12 +202,24 @@ impl Drop for Service {
 
 /// A plain HTTP/1.1 GET; returns the status code and the body.
 pub fn http_get(port: u16, path: &str, host: &str) -> std::io::Result<(u16, String)> {
+    http_get_with(port, path, host, &[])
+}
+
+/// A plain HTTP/1.1 GET with extra `headers`; returns the status code and the body.
+pub fn http_get_with(
+    port: u16,
+    path: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let status = response

@@ -26,6 +26,10 @@
 //! The wires run with metrics and tracing off (their default until `metrics::Prometheus`
 //! or `tracing::Otlp` is served).
 
+// The test crates' free port, included as a file (no dependency on them).
+#[path = "../../tests/src/helpers.rs"]
+mod helpers;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -356,7 +360,7 @@ static MQTT_PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
 /// drops QoS 1 messages beyond 1,000 queued for a subscriber that lags behind, which a
 /// loaded machine makes happen.
 fn private_mosquitto() -> (std::process::Child, tempfile::TempDir) {
-    let port = harness_tests::free_port();
+    let port = helpers::free_port();
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(

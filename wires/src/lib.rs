@@ -50,16 +50,12 @@ pub mod metrics;
 pub mod mqtt;
 #[cfg(feature = "mysql")]
 pub mod mysql;
-#[cfg(feature = "mysql")]
-mod mysql_telemetry;
 #[cfg(feature = "nats")]
 pub mod nats;
 #[cfg(any(feature = "grpc-client", feature = "grpc-server"))]
 mod observe;
 #[cfg(feature = "postgres")]
 pub mod postgres;
-#[cfg(feature = "postgres")]
-mod postgres_telemetry;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "schedule")]

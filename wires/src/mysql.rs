@@ -10,6 +10,8 @@ use sqlx::mysql::MySqlConnectOptions;
 
 use crate::sql::PoolSettings;
 
+mod telemetry;
+
 pub use sqlx;
 pub use sqlx::MySqlPool;
 
@@ -118,7 +120,7 @@ async fn connect(
     settings: PoolSettings<'_>,
 ) -> Result<Pool, WireError> {
     let pool = crate::sql::open("MySQL", options, target, settings, is_retryable).await?;
-    crate::mysql_telemetry::watch(&pool, target);
+    telemetry::watch(&pool, target);
     Ok(Pool {
         pool,
         peer: target.into(),

@@ -11,6 +11,8 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::sql::PoolSettings;
 
+mod telemetry;
+
 pub use sqlx;
 pub use sqlx::PgPool;
 
@@ -123,7 +125,7 @@ async fn connect(
     settings: PoolSettings<'_>,
 ) -> Result<Pool, WireError> {
     let pool = crate::sql::open("PostgreSQL", options, target, settings, is_retryable).await?;
-    crate::postgres_telemetry::watch(&pool, target);
+    telemetry::watch(&pool, target);
     Ok(Pool {
         pool,
         peer: target.into(),

@@ -62,7 +62,7 @@ async fn grpc_health(port: u16) -> Option<ServingStatus> {
 /// The only test of this binary (readiness is process-wide).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_a_grpc_callee_that_stops_and_comes_back() {
-    let callee_port = harness_tests::free_port();
+    let callee_port = common::free_port();
     let (stop_callee, callee) = grpc_server(callee_port).await;
     let channel = harness_wires::grpc::Channel::connect(&ChannelConfig {
         address: socket(callee_port),
@@ -76,7 +76,7 @@ async fn readiness_follows_a_grpc_callee_that_stops_and_comes_back() {
     drop(channel);
 
     // This service's own servers: HTTP and gRPC.
-    let (http_port, grpc_port) = (harness_tests::free_port(), harness_tests::free_port());
+    let (http_port, grpc_port) = (common::free_port(), common::free_port());
     let (trigger, shutdown) = Shutdown::channel();
     let http = tokio::spawn(harness_wires::http::Server::new(axum::Router::new()).serve(
         HttpConfig {

@@ -53,7 +53,7 @@ async fn health_is_503_while_a_required_redis_is_down() {
     .await
     .unwrap();
 
-    let port = harness_tests::free_port();
+    let port = common::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let server = harness_wires::http::Server::new(axum::Router::new());
     let serving = tokio::spawn(server.serve(

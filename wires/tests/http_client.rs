@@ -2,16 +2,18 @@
 //! W3C trace context passed through a service that does not trace.
 #![cfg(feature = "http-client")]
 
+mod common;
+
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
+use common::free_port;
 use harness::prost_types;
 use harness::proto::harness::http::{Connection, Server as ServerConfig};
 use harness::proto::harness::net::Socket;
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown, ShutdownTrigger};
-use harness_tests::free_port;
 use harness_wires::http::{Client, ClientErrorKind, Server};
 
 fn socket(port: u16) -> Option<Socket> {

@@ -31,7 +31,7 @@ struct Running {
 
 /// Serves `GET /` (fast) and `GET /slow` (answers once released).
 async fn serve() -> Running {
-    let port = harness_tests::free_port();
+    let port = common::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let (slow_started, slow_release) = (
         std::sync::Arc::new(Notify::new()),

@@ -32,7 +32,7 @@ fn seconds(seconds: i64) -> Option<ProtoDuration> {
 /// Serves `GET /` on a free port with `config`'s limits; returns the port and the
 /// shutdown trigger.
 async fn serve(config: ServerConfig) -> (u16, ShutdownTrigger) {
-    let port = harness_tests::free_port();
+    let port = common::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let router = axum::Router::new().route("/", get(|| async { "aye" }));
     let config = ServerConfig {

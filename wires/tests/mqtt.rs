@@ -337,7 +337,7 @@ impl Drop for Mosquitto {
 /// subscribes again (the new broker has no session) and the subscriber receives again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wire_reconnects_after_the_broker_restarted_and_readiness_follows() {
-    let port = harness_tests::free_port();
+    let port = common::free_port();
     let broker = Mosquitto::start(port);
     broker.wait_listening().await;
     let topic = common::unique("harness/test/restart");

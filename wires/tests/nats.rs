@@ -2,6 +2,8 @@
 //! (127.0.0.1:4222).
 #![cfg(feature = "nats")]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,15 +14,6 @@ use harness::proto::harness::nats::{
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown};
 use harness_wires::nats::{Publisher, Subscriber};
 use tokio::sync::mpsc;
-
-fn unique(name: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{name}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 async fn publisher(jetstream: bool) -> Publisher {
     Publisher::connect(&PublisherConfig {
@@ -67,7 +60,7 @@ async fn receive(rx: &mut mpsc::UnboundedReceiver<String>, n: usize) -> Vec<Stri
 #[tokio::test]
 async fn core_messages_reach_the_handler_and_shutdown_drains() {
     let nats = publisher(false).await;
-    let subject = unique("harness.test.core");
+    let subject = common::unique("harness.test.core");
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (release_tx, release_rx) = tokio::sync::watch::channel(false);
     let finished = Arc::new(AtomicUsize::new(0));
@@ -129,8 +122,8 @@ async fn core_messages_reach_the_handler_and_shutdown_drains() {
 #[tokio::test]
 async fn failed_and_panicking_handlers_get_the_message_redelivered() {
     let nats = publisher(true).await;
-    let subject = unique("harness.test.js");
-    let stream = unique("HARNESS_TEST");
+    let subject = common::unique("harness.test.js");
+    let stream = common::unique("HARNESS_TEST");
     let attempts = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let seen = attempts.clone();
@@ -176,8 +169,8 @@ async fn failed_and_panicking_handlers_get_the_message_redelivered() {
 #[tokio::test]
 async fn handlers_run_at_most_max_concurrency_at_once() {
     let nats = publisher(true).await;
-    let subject = unique("harness.test.bound");
-    let stream = unique("HARNESS_BOUND");
+    let subject = common::unique("harness.test.bound");
+    let stream = common::unique("HARNESS_BOUND");
     let context = create_stream(&nats, &stream, &subject).await;
     for i in 0..12 {
         nats.publish(subject.clone(), format!("m{i}"))
@@ -244,8 +237,8 @@ async fn an_unreachable_nats_is_a_retryable_start_error() {
 #[tokio::test]
 async fn jetstream_messages_fetched_but_not_started_go_back_at_shutdown() {
     let nats = publisher(true).await;
-    let subject = unique("harness.test.jsback");
-    let stream = unique("HARNESS_TEST_BACK");
+    let subject = common::unique("harness.test.jsback");
+    let stream = common::unique("HARNESS_TEST_BACK");
     let context = create_stream(&nats, &stream, &subject).await;
     for i in 1..=8 {
         nats.publish(subject.clone(), format!("order-{i}"))
@@ -320,8 +313,8 @@ async fn jetstream_messages_fetched_but_not_started_go_back_at_shutdown() {
 async fn events_arrive_typed_and_a_non_event_is_not_redelivered() {
     use harness::proto::harness::cloudevents::{CloudEvents, cloud_events::Mode};
     use harness_wires::cloudevents::{AttributesReader as _, EventBuilder as _};
-    let subject = unique("harness.test.events");
-    let stream = unique("HARNESS_EVENTS");
+    let subject = common::unique("harness.test.events");
+    let stream = common::unique("HARNESS_EVENTS");
     let nats = publisher(true).await;
     let context = create_stream(&nats, &stream, &subject).await;
     let mut sent = Vec::new();

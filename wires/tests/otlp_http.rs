@@ -2,6 +2,8 @@
 //! `http::Server` with a sampled `traceparent` is exported as its child server span.
 #![cfg(all(feature = "otlp", feature = "http"))]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -62,7 +64,7 @@ async fn http_requests_are_exported_as_server_spans() {
     .await
     .unwrap();
 
-    let port = harness_tests::free_port();
+    let port = common::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let app = Router::new().route("/ships/{name}", get(|| async { "ok" }));
     let serving = tokio::spawn(Server::new(app).serve(

@@ -64,7 +64,7 @@ async fn an_outage_fails_requests_fast_and_readiness_follows_it() {
         Duration::from_millis(300)
     );
 
-    let port = harness_tests::free_port();
+    let port = common::free_port();
     let (trigger, shutdown) = Shutdown::channel();
     let config = ServerConfig {
         bind: Some(Socket {

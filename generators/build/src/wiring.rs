@@ -23,78 +23,13 @@ pub(crate) fn generate(
     proto: &Path,
     config_module: &[String],
 ) -> Result<String, Error> {
-    let mut inputs = Vec::new();
-    let mut outputs = Vec::new();
-    for wire in &spec.wires {
-        let ty: syn::Path =
-            syn::parse_str(wire.rust_type.trim()).map_err(|source| Error::WireType {
-                location: field_location(proto, spec, wire),
-                rust_type: wire.rust_type.clone(),
-                source,
-            })?;
-        let parsed = Wire {
-            spec: wire,
-            ident: field_ident(&wire.name),
-            ty,
-        };
-        match wire.direction {
-            Direction::Input(_) => inputs.push(parsed),
-            Direction::Output(_) => outputs.push(parsed),
-        }
-    }
-
-    let module_path: Vec<Ident> = config_module.iter().map(|m| field_ident(m)).collect();
-    let reexport = if module_path.is_empty() {
-        quote! {}
-    } else {
-        quote! { pub use self::#(#module_path)::*::Configuration; }
-    };
+    let (inputs, outputs) = parse_wires(spec, proto)?;
+    let reexport = reexport(config_module);
     let full_name = spec.message.full_name();
-
-    let in_fields = inputs.iter().map(|wire| {
-        let Wire {
-            ident, ty, spec, ..
-        } = wire;
-        let doc = doc(spec);
-        if spec.required {
-            quote! { #[doc = #doc] pub #ident: #ty, }
-        } else {
-            quote! { #[doc = #doc] pub #ident: ::core::option::Option<#ty>, }
-        }
-    });
-    let out_fields = outputs.iter().map(|wire| {
-        let Wire {
-            ident, ty, spec, ..
-        } = wire;
-        let doc = doc(spec);
-        quote! { #[doc = #doc] pub #ident: #ty, }
-    });
-
+    let wire_structs = wire_structs(full_name, &inputs, &outputs);
     let connect_body = connect_body(&inputs);
-
-    let output_configs = outputs.iter().map(|w| {
-        let ident = &w.ident;
-        quote! { let #ident = self.#ident.clone(); }
-    });
-    let serve_calls = outputs.iter().map(|w| {
-        let Wire {
-            ident, ty, spec, ..
-        } = w;
-        let name = &spec.name;
-        quote! { outputs.wire(#name, #ident).serve::<#ty>(wires.#ident); }
-    });
-    let (wires_arg, outputs_arg) = if outputs.is_empty() {
-        (quote!(_wires), quote!(_outputs))
-    } else {
-        (quote!(wires), quote!(outputs))
-    };
+    let outputs_body = outputs_body(&outputs);
     let descriptor_file = format!("/{DESCRIPTOR_FILE}");
-    let wires_in_doc = format!(
-        " Input wires of `{full_name}`, connected before `setup` runs; optional ones are `None` when not configured."
-    );
-    let wires_out_doc =
-        format!(" Output wires of `{full_name}`, built by `setup` and served until shutdown.");
-
     let feature_checks = spec.wires.iter().filter_map(feature_check);
 
     let tokens: TokenStream = quote! {
@@ -108,16 +43,7 @@ pub(crate) fn generate(
         pub const FILE_DESCRIPTOR_SET: &[u8] =
             include_bytes!(concat!(env!("OUT_DIR"), #descriptor_file));
 
-        #[doc = #wires_in_doc]
-        #[allow(dead_code)]
-        pub struct WiresIn {
-            #(#in_fields)*
-        }
-
-        #[doc = #wires_out_doc]
-        pub struct WiresOut {
-            #(#out_fields)*
-        }
+        #wire_structs
 
         impl ::harness::runtime::Wiring for Configuration {
             type WiresIn = WiresIn;
@@ -137,14 +63,113 @@ pub(crate) fn generate(
             ) -> impl ::core::ops::FnOnce(WiresOut, &mut ::harness::runtime::Outputs)
                    + ::core::marker::Send
                    + 'static {
-                #(#output_configs)*
-                move |#wires_arg: WiresOut, #outputs_arg: &mut ::harness::runtime::Outputs| {
-                    #(#serve_calls)*
-                }
+                #outputs_body
             }
         }
     };
     Ok(tokens.to_string())
+}
+
+/// The wires of `spec` with their Rust types parsed, split into inputs and outputs.
+fn parse_wires<'a>(
+    spec: &'a ConfigSpec,
+    proto: &Path,
+) -> Result<(Vec<Wire<'a>>, Vec<Wire<'a>>), Error> {
+    let mut inputs = Vec::new();
+    let mut outputs = Vec::new();
+    for wire in &spec.wires {
+        let ty: syn::Path =
+            syn::parse_str(wire.rust_type.trim()).map_err(|source| Error::WireType {
+                location: field_location(proto, spec, wire),
+                rust_type: wire.rust_type.clone(),
+                source,
+            })?;
+        let parsed = Wire {
+            spec: wire,
+            ident: field_ident(&wire.name),
+            ty,
+        };
+        match wire.direction {
+            Direction::Input(_) => inputs.push(parsed),
+            Direction::Output(_) => outputs.push(parsed),
+        }
+    }
+    Ok((inputs, outputs))
+}
+
+/// `pub use …::Configuration` from the module of the config message, if it is nested.
+fn reexport(config_module: &[String]) -> TokenStream {
+    let module_path: Vec<Ident> = config_module.iter().map(|m| field_ident(m)).collect();
+    if module_path.is_empty() {
+        quote! {}
+    } else {
+        quote! { pub use self::#(#module_path)::*::Configuration; }
+    }
+}
+
+/// The structs `WiresIn` (optional inputs as `Option`) and `WiresOut`.
+fn wire_structs(full_name: &str, inputs: &[Wire<'_>], outputs: &[Wire<'_>]) -> TokenStream {
+    let in_fields = inputs.iter().map(|wire| {
+        let Wire {
+            ident, ty, spec, ..
+        } = wire;
+        let doc = doc(spec);
+        if spec.required {
+            quote! { #[doc = #doc] pub #ident: #ty, }
+        } else {
+            quote! { #[doc = #doc] pub #ident: ::core::option::Option<#ty>, }
+        }
+    });
+    let out_fields = outputs.iter().map(|wire| {
+        let Wire {
+            ident, ty, spec, ..
+        } = wire;
+        let doc = doc(spec);
+        quote! { #[doc = #doc] pub #ident: #ty, }
+    });
+    let wires_in_doc = format!(
+        " Input wires of `{full_name}`, connected before `setup` runs; optional ones are `None` when not configured."
+    );
+    let wires_out_doc =
+        format!(" Output wires of `{full_name}`, built by `setup` and served until shutdown.");
+    quote! {
+        #[doc = #wires_in_doc]
+        #[allow(dead_code)]
+        pub struct WiresIn {
+            #(#in_fields)*
+        }
+
+        #[doc = #wires_out_doc]
+        pub struct WiresOut {
+            #(#out_fields)*
+        }
+    }
+}
+
+/// `Wiring::outputs`: takes each output's config now and serves the wire `setup` built.
+fn outputs_body(outputs: &[Wire<'_>]) -> TokenStream {
+    let output_configs = outputs.iter().map(|w| {
+        let ident = &w.ident;
+        quote! { let #ident = self.#ident.clone(); }
+    });
+    let serve_calls = outputs.iter().map(|w| {
+        let Wire {
+            ident, ty, spec, ..
+        } = w;
+        let name = &spec.name;
+        quote! { outputs.wire(#name, #ident).serve::<#ty>(wires.#ident); }
+    });
+    let (wires_arg, outputs_arg) = if outputs.is_empty() {
+        (quote!(_wires), quote!(_outputs))
+    } else {
+        (quote!(wires), quote!(outputs))
+    };
+    quote! {
+        #(#output_configs)*
+        move |#wires_arg: WiresOut, #outputs_arg: &mut ::harness::runtime::Outputs| {
+            #(#serve_calls)*
+        }
+    }
 }
 
 /// `Wiring::connect`: the log outputs first, so that every line the service logs is

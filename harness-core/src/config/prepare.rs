@@ -246,29 +246,16 @@ impl Walk {
         show_value: bool,
         expected: String,
     ) -> DecodeFailure {
-        let mut steps = Vec::with_capacity(self.crumbs.len());
         let mut path = FieldPath::root();
         for crumb in &self.crumbs {
             match crumb {
-                Crumb::Field(field) => {
-                    steps.push(Step::Key(vec![
-                        field.name().to_owned(),
-                        field.json_name().to_owned(),
-                    ]));
-                    path = path.field(field);
-                }
-                Crumb::Index(index) => {
-                    steps.push(Step::Index(*index));
-                    path.0.push(Segment::Index(*index));
-                }
-                Crumb::Key(key) => {
-                    steps.push(Step::Key(vec![key.clone()]));
-                    path.0.push(Segment::Key(key.clone()));
-                }
+                Crumb::Field(field) => path = path.field(field),
+                Crumb::Index(index) => path.0.push(Segment::Index(*index)),
+                Crumb::Key(key) => path.0.push(Segment::Key(key.clone())),
             }
         }
         DecodeFailure {
-            steps,
+            steps: Step::along(&path),
             path,
             field,
             show_value,

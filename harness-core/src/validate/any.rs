@@ -2,7 +2,7 @@
 
 use prost_reflect::{DynamicMessage, Value};
 
-use super::rules::{flag, list};
+use super::rule_fields::{flag, list};
 use super::{Failure, quote, render_list};
 
 /// The rules of an Any field.

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 
 use prost_reflect::{DynamicMessage, Kind, Value};
 
-use super::rules::{self, FieldRules, Shape, count, flag, message_field, misfit};
+use super::rule_fields::{count, flag, message_field};
+use super::rules::{self, FieldRules};
+use super::shape::{Shape, misfit};
 use super::{Failure, render_scalar};
 
 /// What is counted, and how the expectation reads: "must be at least 3 characters long",

@@ -2,7 +2,7 @@
 
 use prost_reflect::{DynamicMessage, EnumDescriptor, Value};
 
-use super::rules::{flag, list, scalar};
+use super::rule_fields::{flag, list, scalar};
 use super::{Failure, render_list};
 
 /// The rules of a bool field.

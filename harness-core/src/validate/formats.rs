@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use prost_reflect::DynamicMessage;
 use url::Url;
 
-use super::rules::{field, flag};
+use super::rule_fields::{field, flag};
 
 /// One of `StringRules.well_known`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,7 +71,9 @@ mod enums;
 mod formats;
 mod numbers;
 mod plan;
+mod rule_fields;
 mod rules;
+mod shape;
 mod strings;
 #[cfg(test)]
 mod tests;
@@ -90,7 +92,8 @@ pub mod read {
     pub use super::formats::{Format, IpBytes};
     pub use super::numbers::{Bounds, Lower, NumberRules, Rules, Upper};
     pub use super::plan::{FieldPlan, MessagePlan, OneofPlan, Step, plan};
-    pub use super::rules::{FamilyRules, FieldRules, Shape, wrapped_kind};
+    pub use super::rules::{FamilyRules, FieldRules, wrapped_kind};
+    pub use super::shape::Shape;
     pub use super::strings::{BytesRules, Pattern, StringRules};
     pub use super::time::{DurationRules, TimestampRules};
 }
@@ -98,6 +101,9 @@ pub mod read {
 use prost_reflect::{DynamicMessage, Kind, Value};
 
 use crate::path::FieldPath;
+
+// Also the spec's name of a field's type.
+pub(crate) use shape::kind_name;
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]

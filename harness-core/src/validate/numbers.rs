@@ -5,7 +5,7 @@ use std::fmt::Display;
 
 use prost_reflect::{DynamicMessage, Value};
 
-use super::rules::{flag, list, scalar};
+use super::rule_fields::{flag, list, scalar};
 use super::{Failure, render_list};
 
 /// The rule names of one family, e.g. `int32.lt`.

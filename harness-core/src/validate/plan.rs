@@ -13,7 +13,8 @@ use prost_reflect::{
 };
 
 use super::Failure;
-use super::rules::{self, FieldRules, Shape};
+use super::rules::{self, FieldRules};
+use super::shape::Shape;
 
 /// What to check in a message of one type.
 #[derive(Debug)]

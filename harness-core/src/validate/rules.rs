@@ -3,8 +3,6 @@
 //! Options are read dynamically, by field name, so a genuine PGV `validate.proto` in the
 //! user's pool works as well as the bundled one.
 
-use std::borrow::Cow;
-
 use prost_reflect::{DynamicMessage, Kind, Value};
 
 use super::Failure;
@@ -12,65 +10,10 @@ use super::any::AnyRules;
 use super::collections::{MapRules, RepeatedRules};
 use super::enums::{BoolRules, EnumRules};
 use super::numbers::NumberRules;
+use super::rule_fields::{flag, message_field};
+use super::shape::{Shape, misfit};
 use super::strings::{BytesRules, StringRules};
 use super::time::{DurationRules, TimestampRules};
-
-/// What a field holds: one value, a list, or a map.
-#[derive(Debug, Clone)]
-pub enum Shape {
-    Single(Kind),
-    List(Kind),
-    Map(Kind, Kind),
-}
-
-impl Shape {
-    pub fn of(field: &prost_reflect::FieldDescriptor) -> Self {
-        let kind = field.kind();
-        if field.is_map() {
-            let entry = kind.as_message().expect("a map field holds entries");
-            Shape::Map(
-                entry.map_entry_key_field().kind(),
-                entry.map_entry_value_field().kind(),
-            )
-        } else if field.is_list() {
-            Shape::List(kind)
-        } else {
-            Shape::Single(kind)
-        }
-    }
-
-    /// The type as written in a proto: `int32`, `repeated string`, `map<string, a.B>`.
-    pub fn describe(&self) -> String {
-        match self {
-            Shape::Single(kind) => kind_name(kind),
-            Shape::List(kind) => format!("repeated {}", kind_name(kind)),
-            Shape::Map(key, value) => format!("map<{}, {}>", kind_name(key), kind_name(value)),
-        }
-    }
-}
-
-pub(crate) fn kind_name(kind: &Kind) -> String {
-    let name = match kind {
-        Kind::Double => "double",
-        Kind::Float => "float",
-        Kind::Int32 => "int32",
-        Kind::Int64 => "int64",
-        Kind::Uint32 => "uint32",
-        Kind::Uint64 => "uint64",
-        Kind::Sint32 => "sint32",
-        Kind::Sint64 => "sint64",
-        Kind::Fixed32 => "fixed32",
-        Kind::Fixed64 => "fixed64",
-        Kind::Sfixed32 => "sfixed32",
-        Kind::Sfixed64 => "sfixed64",
-        Kind::Bool => "bool",
-        Kind::String => "string",
-        Kind::Bytes => "bytes",
-        Kind::Message(message) => return message.full_name().to_owned(),
-        Kind::Enum(enumeration) => return enumeration.full_name().to_owned(),
-    };
-    name.to_owned()
-}
 
 /// The scalar kind a `google.protobuf.*Value` wrapper holds.
 pub fn wrapped_kind(message: &str) -> Option<Kind> {
@@ -233,67 +176,4 @@ fn compile_family(
         ))),
         (number, _) => FamilyRules::Number(NumberRules::compile(number, rules)?),
     })
-}
-
-/// The violation for rules of `family` on a field of `shape`.
-pub(crate) fn misfit(family: &'static str, shape: &Shape) -> Failure {
-    Failure::new(
-        family,
-        format!(
-            "rules of type {family} do not apply to a field of type {}",
-            shape.describe()
-        ),
-    )
-}
-
-/// The value of a set field of a rules message (`None` when unset).
-pub(crate) fn field<'a>(rules: &'a DynamicMessage, name: &str) -> Option<Cow<'a, Value>> {
-    if rules.has_field_by_name(name) {
-        rules.get_field_by_name(name)
-    } else {
-        None
-    }
-}
-
-/// A set field holding a message.
-pub(crate) fn message_field(rules: &DynamicMessage, name: &str) -> Option<DynamicMessage> {
-    field(rules, name).and_then(|value| value.as_message().cloned())
-}
-
-/// A bool rule, false when unset.
-pub(crate) fn flag(rules: &DynamicMessage, name: &str) -> bool {
-    field(rules, name)
-        .and_then(|value| value.as_bool())
-        .unwrap_or(false)
-}
-
-/// A set scalar rule, converted by `convert`.
-pub(crate) fn scalar<T>(
-    rules: &DynamicMessage,
-    name: &str,
-    convert: impl Fn(&Value) -> Option<T>,
-) -> Option<T> {
-    field(rules, name).and_then(|value| convert(&value))
-}
-
-/// A repeated rule, each item converted by `convert`.
-pub(crate) fn list<T>(
-    rules: &DynamicMessage,
-    name: &str,
-    convert: impl Fn(&Value) -> Option<T>,
-) -> Vec<T> {
-    match field(rules, name) {
-        Some(value) => value
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(convert)
-            .collect(),
-        None => Vec::new(),
-    }
-}
-
-/// A `uint64` rule (a length or a count).
-pub(crate) fn count(rules: &DynamicMessage, name: &str) -> Option<u64> {
-    scalar(rules, name, Value::as_u64)
 }

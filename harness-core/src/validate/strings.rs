@@ -5,7 +5,7 @@ use regex::Regex;
 
 use super::collections::{Sizes, Unit};
 use super::formats::{Format, IpBytes};
-use super::rules::{count, flag, list, scalar};
+use super::rule_fields::{count, flag, list, scalar};
 use super::{Failure, quote, quote_bytes, render_list};
 
 const CHARACTERS: Unit = Unit::long("character", "characters");

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use prost_reflect::{DynamicMessage, Value};
 
 use super::numbers::{Bounds, Names, Words, names};
-use super::rules::{field, flag, list, scalar};
+use super::rule_fields::{field, flag, list, scalar};
 use super::{Failure, render_list};
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, ReflectMessage, Value};
 
 use super::plan::{self, FieldPlan, Step};
-use super::rules::{FamilyRules, FieldRules, Shape};
+use super::rules::{FamilyRules, FieldRules};
+use super::shape::Shape;
 use super::{Failure, Violation};
 use crate::path::{FieldPath, Segment};
 

@@ -1,8 +1,15 @@
 //! Helpers shared by the wire tests (each test binary includes what it uses).
 #![allow(dead_code)]
 
+// One definition for both test crates, included as a file: neither depends on the other.
+#[path = "../../../tests/src/helpers.rs"]
+mod helpers;
+
+#[allow(unused_imports)] // each test binary uses some of them
+pub use helpers::{eventually, free_port, unique};
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -137,29 +144,4 @@ pub async fn http_get(port: u16, path: &str, host: &str) -> Option<(u16, String)
     let status = response.split(' ').nth(1)?.parse().ok()?;
     let body = response.split_once("\r\n\r\n")?.1.to_owned();
     Some((status, body))
-}
-
-/// A name no other test run uses: `name_PID_N`.
-pub fn unique(name: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{name}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Polls `ready` every 50 ms until it holds, at most `tries` times; false if it never does.
-pub async fn eventually<F, Fut>(tries: usize, mut ready: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..tries {
-        if ready().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }

@@ -17,6 +17,7 @@ use saphyr_parser::{Event, Parser, ScanError, Span};
 use serde_json::{Map, Value};
 
 use super::limits::{MAX_DEPTH, MAX_VALUES};
+use crate::path::{FieldPath, Segment};
 
 mod locate;
 mod scalar;
@@ -102,6 +103,10 @@ impl YamlError {
 }
 
 /// One step down a document: a mapping key or a sequence index.
+///
+/// The document's own view of a [`FieldPath`]: the parser knows no fields, so a step
+/// carries the names a key may be written with; [`Step::along`] derives the steps from a
+/// field path, so the schema side owns the path and the document side only reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// A mapping key; the first of the names that is present is taken (a field may be
@@ -111,6 +116,21 @@ pub enum Step {
 }
 
 impl Step {
+    /// The steps down a document to the value at `path`: a field by its proto name or
+    /// its JSON name, a map key as written.
+    pub fn along(path: &FieldPath) -> Vec<Step> {
+        path.segments()
+            .iter()
+            .map(|segment| match segment {
+                Segment::Field { name, json_name } => {
+                    Step::Key(vec![name.clone(), json_name.clone()])
+                }
+                Segment::Index(index) => Step::Index(*index),
+                Segment::Key(key) => Step::Key(vec![key.clone()]),
+            })
+            .collect()
+    }
+
     /// Whether a JSON pointer token designates this step.
     pub fn matches(&self, token: &str) -> bool {
         match self {

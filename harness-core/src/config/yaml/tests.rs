@@ -200,3 +200,32 @@ fn finds_several_positions_in_one_reading() {
     assert_eq!(found[3], None);
     assert_eq!(found[4], Some(Position { line: 1, column: 1 }));
 }
+
+#[test]
+fn steps_along_a_field_path_find_a_field_written_by_its_json_name() {
+    let path = FieldPath(vec![
+        Segment::Field {
+            name: "min_size".into(),
+            json_name: "minSize".into(),
+        },
+        Segment::Index(1),
+        Segment::Key("bridge".into()),
+    ]);
+    let steps = Step::along(&path);
+    assert_eq!(
+        steps,
+        vec![
+            Step::Key(vec!["min_size".into(), "minSize".into()]),
+            Step::Index(1),
+            Step::Key(vec!["bridge".into()]),
+        ]
+    );
+    let text = "minSize:\n  - {}\n  - bridge: 3\n";
+    assert_eq!(
+        position_of(text, &steps),
+        Some(Position {
+            line: 3,
+            column: 13
+        })
+    );
+}

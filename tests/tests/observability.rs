@@ -1,15 +1,12 @@
 //! Observability without user code, end to end: kirk → scotty → PostgreSQL as real
 //! processes, exporting spans to an OTLP receiver this test runs, and serving `/metrics`.
 //! Also the uhura example: scheduler → NATS (JetStream) → subscriber → Redis → HTTP.
-#![cfg(all(feature = "grpc", feature = "otlp", feature = "metrics"))]
 
 use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use harness_tests::{Service, free_port};
+use harness_tests::{Service, free_port, http_get_with};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -20,28 +17,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 /// `GET path` over HTTP/1.1 with extra headers: (status, body).
 fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    http_get_with(port, path, "127.0.0.1", headers).unwrap()
 }
 
 /// Spans received, by the service.name of their resource.

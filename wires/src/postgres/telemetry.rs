@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use sqlx::PgPool;
 
-use crate::postgres::Pool;
+use super::Pool;
 use crate::sql::{System, sql_executor};
 use crate::telemetry::Red;
 
@@ -20,7 +20,7 @@ static POSTGRES: System = System {
 
 /// Reports the pool's connections at each scrape, and watches PostgreSQL for the health
 /// check.
-pub(crate) fn watch(pool: &PgPool, label: &str) {
+pub(super) fn watch(pool: &PgPool, label: &str) {
     crate::sql::watch(&POSTGRES, pool, label);
 }
 

@@ -2,16 +2,13 @@
 //! real process against the machine's RabbitMQ and MariaDB: SIGTERM under a stream of
 //! courses loses none and handles none twice; SIGKILL in the middle of a course gets that
 //! course redelivered to the next instance.
-#![cfg(all(feature = "amqp", feature = "mysql"))]
-
-mod common;
 
 use std::time::Duration;
 
 use harness::proto::harness::amqp::{Consumer as ConsumerConfig, Publisher as PublisherConfig};
 use harness::proto::harness::mysql::Dsn;
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown};
-use harness_tests::{Service, free_port};
+use harness_tests::{Service, eventually, free_port, unique};
 use harness_wires::amqp::lapin::options::QueueDeleteOptions;
 use harness_wires::amqp::{Consumer, Message, Publisher};
 use harness_wires::mysql::{Pool, sqlx};
@@ -101,8 +98,8 @@ async fn clean_up(amqp: &Publisher, db: &Pool, queue: &str, table: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_a_stream_of_courses_loses_none_and_plots_none_twice() {
     const COURSES: usize = 200;
-    let queue = common::unique("chekov-stream");
-    let table = common::unique("chekov_stream");
+    let queue = unique("chekov-stream");
+    let table = unique("chekov_stream");
     let (amqp, db) = (amqp().await, db().await);
     declare(&amqp, &queue).await;
     let (first, _) = start(&queue, &table, 10);
@@ -120,7 +117,7 @@ async fn sigterm_under_a_stream_of_courses_loses_none_and_plots_none_twice() {
         }
     });
     assert!(
-        common::eventually(600, || async {
+        eventually(600, || async {
             logged(&db, &table).await.len() >= COURSES / 4
         })
         .await,
@@ -143,7 +140,7 @@ async fn sigterm_under_a_stream_of_courses_loses_none_and_plots_none_twice() {
 
     let (second, _) = start(&queue, &table, 1);
     assert!(
-        common::eventually(600, || async { logged(&db, &table).await.len() == COURSES }).await,
+        eventually(600, || async { logged(&db, &table).await.len() == COURSES }).await,
         "some courses were lost: {} of {COURSES}",
         logged(&db, &table).await.len()
     );
@@ -161,15 +158,15 @@ async fn sigterm_under_a_stream_of_courses_loses_none_and_plots_none_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_killed_mid_course_gets_it_redelivered() {
-    let queue = common::unique("chekov-kill");
-    let table = common::unique("chekov_kill");
+    let queue = unique("chekov-kill");
+    let table = unique("chekov_kill");
     let (amqp, db) = (amqp().await, db().await);
     declare(&amqp, &queue).await;
     // Plotting takes far longer than the test: the course is mid-way when chekov dies.
     let (first, _) = start(&queue, &table, 600_000);
     amqp.publish(&queue, "course-kill").await.unwrap();
     assert!(
-        common::eventually(600, || async {
+        eventually(600, || async {
             logged(&db, &table).await == [("course-kill".to_owned(), 1, 0)]
         })
         .await,
@@ -183,7 +180,7 @@ async fn a_consumer_killed_mid_course_gets_it_redelivered() {
 
     let (second, _) = start(&queue, &table, 1);
     assert!(
-        common::eventually(600, || async {
+        eventually(600, || async {
             logged(&db, &table).await == [("course-kill".to_owned(), 2, 1)]
         })
         .await,

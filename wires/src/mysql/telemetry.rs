@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use sqlx::MySqlPool;
 
-use crate::mysql::Pool;
+use super::Pool;
 use crate::sql::{System, sql_executor};
 use crate::telemetry::Red;
 
@@ -19,7 +19,7 @@ static MYSQL: System = System {
 
 /// Reports the pool's connections at each scrape, and watches the database for the
 /// health check.
-pub(crate) fn watch(pool: &MySqlPool, label: &str) {
+pub(super) fn watch(pool: &MySqlPool, label: &str) {
     crate::sql::watch(&MYSQL, pool, label);
 }
 
