@@ -369,7 +369,10 @@ fn kirk_runs_with_its_production_deployments_arguments() {
     let (port, scotty_port) = (free_port(), free_port());
     let mut scotty = harness_tests::Service::start(
         "scotty",
-        &[("scotty.yaml", &harness_tests::scotty_yaml(scotty_port, 5432))],
+        &[(
+            "scotty.yaml",
+            &harness_tests::scotty_yaml(scotty_port, 5432),
+        )],
         &["scotty.yaml"],
     );
     scotty.wait_listening(scotty_port);
