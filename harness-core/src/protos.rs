@@ -241,11 +241,12 @@ fn disk_resolver(proto: &Path, includes: &[PathBuf]) -> ChainFileResolver {
     resolver
 }
 
-/// The common case, about a third cheaper than protox: a proto that parses, links and
-/// imports bundled files only. It is parsed, and one pool is built from it and the
-/// embedded entries of its imports; protox would decode the whole embedded set and add
-/// the imports one by one. `None` for anything else (a parse or link error, an import from
-/// disk, a shadowed name): protox then compiles it, with its diagnostics.
+/// Every proto that parses and links, several times cheaper than protox: the proto and
+/// its imports from disk are parsed, and one pool is built from them and the embedded
+/// entries of the bundled files they import, in the order protox adds them. protox would
+/// decode the whole embedded set and add the files one by one. `None` for anything else
+/// (a parse or link error, a missing or circular import, a shadowed name): protox then
+/// compiles it, with its diagnostics.
 fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
     let resolver = disk_resolver(proto, includes);
     let name = resolver
@@ -255,46 +256,102 @@ fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
         return None;
     }
     let file = resolver.open_file(&name).ok()?;
-    let path = file.path()?.to_path_buf();
-    if !same_path(&path, proto) {
+    if !same_path(file.path()?, proto) {
         return None;
     }
-    // protox reports it, with the same check.
-    option_depth::check(file.file_descriptor_proto(), "").ok()?;
-    let descriptor = prost_types::FileDescriptorProto::from(file);
+    let mut order = ImportOrder {
+        resolver: &resolver,
+        files: Vec::new(),
+        stack: Vec::new(),
+    };
+    order.add_disk(name.clone(), file)?;
 
-    let mut order = Vec::new();
-    for (i, import) in descriptor.dependency.iter().enumerate() {
-        if descriptor.dependency[..i].contains(import) {
-            return None;
+    let mut set = Vec::new();
+    let mut disk_files = Vec::new();
+    for file in order.files {
+        match file {
+            Ordered::Bundled(i) => {
+                set.extend_from_slice(&BUNDLED_DESCRIPTORS[BUNDLED_INDEX[i].entry.clone()]);
+            }
+            Ordered::Disk { descriptor, path } => {
+                // Field 1 of FileDescriptorSet, as the embedded entries are.
+                prost::encoding::message::encode(1, &descriptor, &mut set);
+                disk_files.push(path);
+            }
         }
-        add_with_imports(bundled_index(import)?, &mut order);
     }
-    let mut set = Vec::with_capacity(order.iter().map(|&i| BUNDLED_INDEX[i].entry.len()).sum());
-    for &i in &order {
-        set.extend_from_slice(&BUNDLED_DESCRIPTORS[BUNDLED_INDEX[i].entry.clone()]);
-    }
-    let mut pool = DescriptorPool::decode(set.as_slice()).ok()?;
-    pool.add_file_descriptor_proto(descriptor).ok()?;
+    let pool = DescriptorPool::decode(set.as_slice()).ok()?;
     Some(Compiled {
         pool,
         file_name: name,
-        disk_files: vec![path],
+        disk_files,
     })
 }
 
-/// Appends bundled file `index` after its imports (depth first, in declaration order, as
-/// protox orders them), each once.
-fn add_with_imports(index: usize, order: &mut Vec<usize>) {
-    if order.contains(&index) {
-        return;
+/// A file of a compile: an embedded bundled entry, or a file parsed from disk.
+enum Ordered {
+    Bundled(usize),
+    Disk {
+        descriptor: prost_types::FileDescriptorProto,
+        path: PathBuf,
+    },
+}
+
+/// The files of a compile in protox's order: depth first, each after its imports in
+/// declaration order, each once; bundled names before the disk.
+struct ImportOrder<'a> {
+    resolver: &'a ChainFileResolver,
+    files: Vec<Ordered>,
+    /// Disk files being added, to refuse a cycle.
+    stack: Vec<String>,
+}
+
+impl ImportOrder<'_> {
+    fn contains(&self, name: &str) -> bool {
+        self.files.iter().any(|file| match file {
+            Ordered::Bundled(i) => BUNDLED_INDEX[*i].name == name,
+            Ordered::Disk { descriptor, .. } => descriptor.name() == name,
+        })
     }
-    for import in BUNDLED_INDEX[index].imports {
-        if let Some(import) = bundled_index(import) {
-            add_with_imports(import, order);
+
+    fn add_disk(&mut self, name: String, file: File) -> Option<()> {
+        // protox reports it, with the same check.
+        option_depth::check(file.file_descriptor_proto(), "").ok()?;
+        let path = file.path()?.to_path_buf();
+        let descriptor = prost_types::FileDescriptorProto::from(file);
+        self.stack.push(name);
+        for (i, import) in descriptor.dependency.iter().enumerate() {
+            if descriptor.dependency[..i].contains(import) || self.stack.contains(import) {
+                return None;
+            }
+            if self.contains(import) {
+                continue;
+            }
+            match bundled_index(import) {
+                Some(index) => self.add_bundled(index),
+                None => {
+                    let file = self.resolver.open_file(import).ok()?;
+                    self.add_disk(import.clone(), file)?;
+                }
+            }
         }
+        self.stack.pop();
+        self.files.push(Ordered::Disk { descriptor, path });
+        Some(())
     }
-    order.push(index);
+
+    fn add_bundled(&mut self, index: usize) {
+        let file = &BUNDLED_INDEX[index];
+        if self.contains(file.name) {
+            return;
+        }
+        for import in file.imports {
+            if let Some(import) = bundled_index(import) {
+                self.add_bundled(import);
+            }
+        }
+        self.files.push(Ordered::Bundled(index));
+    }
 }
 
 /// A relative path of plain components as an import name (`protos/kirk.proto`).
@@ -492,16 +549,8 @@ mod tests {
     fn the_bundled_path_builds_what_protox_builds() {
         for proto in repository_protos() {
             let protox = compile_with_protox(&proto, &[]).unwrap();
-            let Some(fast) = compile_on_bundled(&proto, &[]) else {
-                // Only a proto that imports from disk (kirk's copy of scotty's API) may
-                // take the protox path.
-                assert!(
-                    protox.disk_files.len() > 1,
-                    "{} took the protox path",
-                    proto.display()
-                );
-                continue;
-            };
+            let fast = compile_on_bundled(&proto, &[])
+                .unwrap_or_else(|| panic!("{} took the protox path", proto.display()));
             assert_eq!(
                 fast.pool.encode_to_vec(),
                 protox.pool.encode_to_vec(),
@@ -514,30 +563,55 @@ mod tests {
     }
 
     #[test]
+    fn imports_from_disk_build_what_protox_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
+        // A diamond over disk and bundled files: service -> {api, common}, api -> common.
+        write(
+            "common.proto",
+            "syntax = \"proto3\";\npackage common;\nimport \"google/protobuf/duration.proto\";\n\
+             message Greeting { string text = 1; google.protobuf.Duration after = 2; }\n",
+        );
+        write(
+            "api.proto",
+            "syntax = \"proto3\";\npackage api;\nimport \"common.proto\";\n\
+             service Api { rpc Greet(common.Greeting) returns (common.Greeting); }\n",
+        );
+        write(
+            "service.proto",
+            "syntax = \"proto3\";\nimport \"harness/wire.proto\";\nimport \"api.proto\";\n\
+             import \"common.proto\";\nmessage Configuration { common.Greeting greeting = 1; }\n",
+        );
+        let service = dir.path().join("service.proto");
+        let fast = compile_on_bundled(&service, &[]).unwrap();
+        let protox = compile_with_protox(&service, &[]).unwrap();
+        assert_eq!(fast.pool.encode_to_vec(), protox.pool.encode_to_vec());
+        assert_eq!(fast.disk_files, protox.disk_files);
+        assert_eq!(fast.disk_files.len(), 3);
+
+        // A cycle: protox reports it.
+        write(
+            "common.proto",
+            "syntax = \"proto3\";\npackage common;\nimport \"api.proto\";\n",
+        );
+        assert!(compile_on_bundled(&service, &[]).is_none());
+        let err = compile(&service, &[]).unwrap_err().to_string();
+        assert!(err.contains("api.proto -> common.proto -> api.proto"), "{err}");
+    }
+
+    #[test]
     fn protos_beyond_the_bundled_path_still_compile() {
         let dir = tempfile::tempdir().unwrap();
         let service = dir.path().join("service.proto");
-        // An import from disk.
-        fs::write(
-            dir.path().join("common.proto"),
-            "syntax = \"proto3\";\npackage common;\nmessage Greeting { string text = 1; }\n",
-        )
-        .unwrap();
+        // An import that is nowhere.
         fs::write(
             &service,
-            "syntax = \"proto3\";\nimport \"common.proto\";\nimport \"harness/wire.proto\";\n\
-             message Configuration { common.Greeting greeting = 1; }\n",
+            "syntax = \"proto3\";\nimport \"common.proto\";\nimport \"harness/wire.proto\";\n",
         )
         .unwrap();
         assert!(compile_on_bundled(&service, &[]).is_none());
-        let compiled = compile(&service, &[]).unwrap();
-        assert!(
-            compiled
-                .pool
-                .get_message_by_name("common.Greeting")
-                .is_some()
-        );
-        assert_eq!(compiled.disk_files.len(), 2);
+        let err = compile(&service, &[]).unwrap_err().to_string();
+        assert!(err.contains("import 'common.proto' not found"), "{err}");
 
         // A proto that parses but does not link: protox reports it.
         fs::write(
@@ -594,7 +668,7 @@ mod tests {
              harness.net.Socket bind = 1; // after\n  C c = 2; // Only after.\n}\n",
         )
         .unwrap();
-        // An import from disk: compiled by protox.
+        // An import from disk.
         fs::write(
             dir.path().join("c.proto"),
             "syntax = \"proto3\";\n// A C.\nmessage C {}\n",
