@@ -596,7 +596,10 @@ mod tests {
         );
         assert!(compile_on_bundled(&service, &[]).is_none());
         let err = compile(&service, &[]).unwrap_err().to_string();
-        assert!(err.contains("api.proto -> common.proto -> api.proto"), "{err}");
+        assert!(
+            err.contains("api.proto -> common.proto -> api.proto"),
+            "{err}"
+        );
     }
 
     #[test]

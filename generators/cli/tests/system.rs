@@ -370,6 +370,36 @@ fn the_fixture_system_resolves_both_connections() {
     );
 }
 
+/// A large system keeps the checked configuration of its first services only and checks
+/// the others again to generate them: both give the same manifests.
+#[test]
+fn services_checked_again_generate_what_kept_checks_generate() {
+    const PAIRS: usize = 40; // 80 services: more than are kept.
+    let dir = write_system(|files| {
+        let services: String = (0..PAIRS)
+            .map(|n| {
+                format!(
+                    "  - {{proto: eng/eng.proto, config: eng/eng.yaml, version: v1, namespace: ns{n}}}\n\
+                     \x20 - {{proto: bridge/bridge.proto, config: bridge/bridge.yaml, version: v1, namespace: ns{n}}}\n"
+                )
+            })
+            .collect();
+        files.insert("system.yaml", format!("services:\n{services}"));
+    });
+    let output = harness_in(dir.path(), &["kube-gen", "--system", "system.yaml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stream = documents(&stdout(&output));
+    let in_namespace = |ns: &str| -> Vec<String> {
+        (stream.iter())
+            .filter(|doc| doc["metadata"]["namespace"] == ns)
+            .map(|doc| serde_json::to_string(doc).unwrap().replace(ns, "NS"))
+            .collect()
+    };
+    let first = in_namespace("ns0");
+    assert!(first.len() >= 10, "{}", first.len());
+    assert_eq!(in_namespace(&format!("ns{}", PAIRS - 1)), first);
+}
+
 #[test]
 fn every_host_form_of_the_cluster_resolves() {
     for host in ["eng.prod", "eng.prod.svc", "eng.prod.svc.cluster.local"] {

@@ -1,6 +1,8 @@
 //! Every service of a system file, checked exactly as `harness check` and `harness
 //! kube-gen` check it (the same calls, so the same messages).
 
+use std::borrow::Cow;
+
 use harness_core::check::{CheckError, Checked, check_files};
 
 use crate::kube::{self, Options, context::Context};
@@ -10,9 +12,16 @@ use super::api::Apis;
 use super::file::{ServiceEntry, SystemFile, service_steps};
 use super::graph::ServiceNode;
 
-/// A service of the system that passed every check. It keeps what the graph needs, not
-/// the checked configuration and its descriptors (large, and a system may have a thousand
-/// services): [`Member::check`] checks the service again where those are needed.
+/// How many services, the first of the file, keep their checked configuration for
+/// `kube-gen --system`: about 1 MiB each, nearly all of it the descriptor pool. A system of
+/// this size is generated without checking a service twice; a larger one stays within a
+/// bounded memory, the others checked again (docs/benchmarks-system.md).
+const KEPT_CHECKS: usize = 64;
+
+/// A service of the system that passed every check. It keeps what the graph needs and,
+/// for the first [`KEPT_CHECKS`] services only, the checked configuration and its
+/// descriptors (large, and a system may have a thousand services): [`Member::check`]
+/// checks the others again where those are needed.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub entry: ServiceEntry,
@@ -24,6 +33,7 @@ pub struct Member {
     /// kube-gen's notes about the service (e.g. a LOCALHOST input's host that is not
     /// loopback), each naming its file.
     pub warnings: Vec<String>,
+    kept: Option<Checked>,
 }
 
 /// Checks every service of `file`, in order; the members that passed and the problems of
@@ -67,10 +77,15 @@ fn check(entry: &ServiceEntry) -> Result<Checked, CheckError> {
 }
 
 impl Member {
-    /// The service checked again, for what the member does not keep: its manifests, the
-    /// position of a value in its configuration.
-    pub fn check(&self) -> Result<Checked, Problem> {
-        check(&self.entry).map_err(|err| Problem::check(&err))
+    /// The checked service, for what the graph does not keep: its manifests, the position
+    /// of a value in its configuration. Checked again unless the member kept it.
+    pub fn check(&self) -> Result<Cow<'_, Checked>, Problem> {
+        match &self.kept {
+            Some(checked) => Ok(Cow::Borrowed(checked)),
+            None => check(&self.entry)
+                .map(Cow::Owned)
+                .map_err(|err| Problem::check(&err)),
+        }
     }
 }
 
@@ -86,12 +101,14 @@ fn member(file: &SystemFile, entry: &ServiceEntry) -> Result<Member, Problem> {
         .map_err(|err| Problem::kube_gen(entry, &err))?;
     let node = ServiceNode::from_context(&ctx);
     let warnings = ctx.warnings.clone();
+    let apis = Apis::of(&checked);
     Ok(Member {
         entry: entry.clone(),
-        apis: Apis::of(&checked),
+        apis,
         options,
         node,
         warnings,
+        kept: (entry.index < KEPT_CHECKS).then_some(checked),
     })
 }
 
