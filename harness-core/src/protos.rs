@@ -266,9 +266,19 @@ fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
     };
     order.add_disk(name.clone(), file)?;
 
+    // The bundled files the order starts with come decoded from a pool built once per
+    // process (a system checks a thousand services with the same imports); the rest is
+    // decoded onto a copy of it.
+    let bundled: Vec<usize> = (order.files.iter())
+        .map_while(|file| match file {
+            Ordered::Bundled(i) => Some(*i),
+            Ordered::Disk { .. } => None,
+        })
+        .collect();
+    let mut pool = bundled_pool(&bundled)?;
     let mut set = Vec::new();
     let mut disk_files = Vec::new();
-    for file in order.files {
+    for file in order.files.into_iter().skip(bundled.len()) {
         match file {
             Ordered::Bundled(i) => {
                 set.extend_from_slice(&BUNDLED_DESCRIPTORS[BUNDLED_INDEX[i].entry.clone()]);
@@ -280,12 +290,30 @@ fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
             }
         }
     }
-    let pool = DescriptorPool::decode(set.as_slice()).ok()?;
+    pool.decode_file_descriptor_set(set.as_slice()).ok()?;
     Some(Compiled {
         pool,
         file_name: name,
         disk_files,
     })
+}
+
+/// A pool of the bundled files `files` (in that order), built from their embedded entries
+/// on first use and then shared.
+fn bundled_pool(files: &[usize]) -> Option<DescriptorPool> {
+    static POOLS: std::sync::Mutex<Vec<(Vec<usize>, DescriptorPool)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(key, _)| key == files) {
+        return Some(pool.clone());
+    }
+    let mut set = Vec::new();
+    for &i in files {
+        set.extend_from_slice(&BUNDLED_DESCRIPTORS[BUNDLED_INDEX[i].entry.clone()]);
+    }
+    let pool = DescriptorPool::decode(set.as_slice()).ok()?;
+    pools.push((files.to_vec(), pool.clone()));
+    Some(pool)
 }
 
 /// A file of a compile: an embedded bundled entry, or a file parsed from disk.
