@@ -303,7 +303,9 @@ fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
 fn bundled_pool(files: &[usize]) -> Option<DescriptorPool> {
     static POOLS: std::sync::Mutex<Vec<(Vec<usize>, DescriptorPool)>> =
         std::sync::Mutex::new(Vec::new());
-    let mut pools = POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, pool)) = pools.iter().find(|(key, _)| key == files) {
         return Some(pool.clone());
     }

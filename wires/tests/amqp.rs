@@ -1,9 +1,12 @@
 //! `amqp::Publisher` and `amqp::Consumer` against the machine's RabbitMQ
-//! (127.0.0.1:5672, guest/guest), directly and behind a proxy this test cuts.
+//! (127.0.0.1:5672, guest/guest), directly and behind a proxy this test cuts, and against
+//! a private RabbitMQ node this test starts and restarts.
 #![cfg(feature = "amqp")]
 
 mod common;
 
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -403,11 +406,14 @@ async fn refused_credentials_stop_the_start_without_retry() {
     assert!(!error.to_string().contains("hunter2"), "{error}");
 }
 
-/// The only test of this binary that looks at readiness (it is process-wide): the
-/// connection is cut, the wire reports itself down, then it reconnects by itself, reports
-/// itself up, and the consumer receives again.
+/// Readiness is process-wide: the tests that look at it take turns.
+static READINESS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The connection is cut, the wire reports itself down, then it reconnects by itself,
+/// reports itself up, and the consumer receives again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wire_reconnects_after_the_broker_went_away_and_readiness_follows() {
+    let _readiness = READINESS.lock().await;
     let proxy = common::Proxy::start(5672).await;
     let exchange = common::unique("harness.test.reconnect");
     let queue = common::unique("harness-test-reconnect");
@@ -461,4 +467,146 @@ async fn the_wire_reconnects_after_the_broker_went_away_and_readiness_follows() 
     trigger.trigger();
     serving.await.unwrap().unwrap();
     delete_queue(&amqp, &queue).await;
+}
+
+/// A RabbitMQ node of its own (its own ports, name and data directory), which a test may
+/// stop and start again as a broker is restarted.
+struct Rabbit {
+    port: u16,
+    dist_port: u16,
+    name: String,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Rabbit {
+    fn new() -> Rabbit {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["mnesia", "log"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        // No plugin: the management plugin would take the machine's node's port.
+        std::fs::write(dir.path().join("plugins"), "[].\n").unwrap();
+        // Run as root, rabbitmq-server switches to the rabbitmq user, which must own it.
+        let _ = Command::new("chown")
+            .args(["-R", "rabbitmq:rabbitmq"])
+            .arg(dir.path())
+            .status();
+        let port = common::free_port();
+        Rabbit {
+            port,
+            dist_port: common::free_port(),
+            name: format!("harness-test-{}-{port}@localhost", std::process::id()),
+            dir,
+            child: None,
+        }
+    }
+
+    async fn start(&mut self) {
+        let dir: &Path = self.dir.path();
+        let child = Command::new("rabbitmq-server")
+            .env("RABBITMQ_NODENAME", &self.name)
+            .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+            .env("RABBITMQ_NODE_PORT", self.port.to_string())
+            .env("RABBITMQ_DIST_PORT", self.dist_port.to_string())
+            .env("RABBITMQ_MNESIA_BASE", dir.join("mnesia"))
+            .env("RABBITMQ_LOG_BASE", dir.join("log"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", dir.join("plugins"))
+            .env("RABBITMQ_CONFIG_FILE", dir.join("none"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rabbitmq-server runs");
+        self.child = Some(child);
+        let port = self.port;
+        assert!(
+            common::eventually(600, || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            })
+            .await,
+            "the private RabbitMQ node never listened on {port}"
+        );
+    }
+
+    /// Stops the node as a restart does (`rabbitmqctl stop`: it closes its clients'
+    /// connections and halts). Killing the child would not do: rabbitmq-server runs the
+    /// node under `su`, in processes of their own.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("rabbitmqctl")
+                .args(["-n", &self.name, "stop"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Rabbit {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The broker itself is restarted (its durable exchange and queue kept on disk): the wire
+/// reports itself down, reconnects by itself when the broker is back, reports itself up,
+/// and the consumer receives again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wire_reconnects_after_the_broker_restarted_and_readiness_follows() {
+    let _readiness = READINESS.lock().await;
+    let mut rabbit = Rabbit::new();
+    rabbit.start().await;
+    let exchange = common::unique("harness.test.restart");
+    let queue = common::unique("harness-test-restart");
+    let amqp = Publisher::connect(&config(rabbit.port, Some(&exchange)))
+        .await
+        .unwrap();
+    let config = consumer_config(&queue, &exchange, "#");
+    declare(&amqp, &config).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let consumer = Consumer::new(&amqp, move |message: Message| {
+        let tx = tx.clone();
+        async move {
+            tx.send(text(&message)).unwrap();
+            Ok::<(), String>(())
+        }
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let serving = tokio::spawn(consumer.serve(config, shutdown));
+    amqp.publish("a", "before").await.unwrap();
+    assert_eq!(receive(&mut rx, 1).await, ["before"]);
+    assert_eq!(harness::runtime::health::not_ready(), None);
+
+    rabbit.stop();
+    assert!(
+        common::eventually(200, || async {
+            harness::runtime::health::not_ready().is_some()
+        })
+        .await,
+        "the wire never reported the broker down"
+    );
+    rabbit.start().await;
+    assert!(
+        common::eventually(600, || async {
+            harness::runtime::health::not_ready().is_none()
+        })
+        .await,
+        "the wire never reported the broker up again"
+    );
+    let mut sent = false;
+    for _ in 0..100 {
+        if amqp.publish("a", "after").await.is_ok() {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(sent, "publishing never worked again");
+    assert_eq!(receive(&mut rx, 1).await, ["after"]);
+    assert!(!serving.is_finished());
+    trigger.trigger();
+    serving.await.unwrap().unwrap();
 }
