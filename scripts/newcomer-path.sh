@@ -11,6 +11,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${WORK:-$(mktemp -d /tmp/harness-newcomer.XXXXXX)}"
+mkdir -p "$work"
 flags=("$@")
 [[ ${#flags[@]} -gt 0 ]] || flags=(--http --postgres)
 unset CARGO_TARGET_DIR

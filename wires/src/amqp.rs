@@ -716,7 +716,7 @@ async fn bind(channel: &lapin::Channel, queue: &str, binding: &Binding) -> lapin
 /// Runs the handler on one delivery and settles it: ack on success; on failure nack,
 /// requeued unless the queue dead-letters; reject an unreadable event.
 async fn handle(handler: &Handler, delivery: lapin::message::Delivery, settle: &Settle) {
-    let started = Instant::now();
+    let started = telemetry::metrics_on().then(Instant::now);
     let queue = &*settle.queue;
     let traceparent = delivery
         .properties
@@ -771,7 +771,7 @@ async fn handle(handler: &Handler, delivery: lapin::message::Delivery, settle: &
         ),
         Err(e) => tracing::warn!(queue, "amqp: settling the message: {e}"),
     }
-    if telemetry::metrics_on() {
+    if let Some(started) = started {
         HANDLED.record(
             vec![("queue", Cow::Owned(queue.to_owned()))],
             error.is_some(),

@@ -99,9 +99,13 @@ impl Slots {
     where
         S: Future<Output = ()>,
     {
-        let permit = tokio::select! {
-            _ = stopping.as_mut() => return None,
-            permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
+        // A free slot is the common case: taken without the race against `stopping`.
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => tokio::select! {
+                _ = stopping.as_mut() => return None,
+                permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
+            },
         };
         tokio::select! {
             _ = stopping.as_mut() => None,
@@ -189,9 +193,16 @@ pub(crate) struct Outcome {
 /// Runs `handler` on `message` in `context` (the consumer span), catching a panic, and
 /// ends the span with the outcome.
 pub(crate) async fn run<M>(handler: &Handler<M>, message: M, context: Context) -> Outcome {
-    let outcome = AssertUnwindSafe(handler(message).with_context(context.clone()))
-        .catch_unwind()
-        .await;
+    let future = handler(message);
+    // Without a span (tracing off and no caller's context) there is nothing to attach at
+    // each poll.
+    let outcome = if context.has_active_span() {
+        AssertUnwindSafe(future.with_context(context.clone()))
+            .catch_unwind()
+            .await
+    } else {
+        AssertUnwindSafe(future).catch_unwind().await
+    };
     let unreadable = matches!(&outcome, Ok(Err(error)) if error.is::<EventError>());
     let error = match outcome {
         Ok(Ok(())) => None,

@@ -563,7 +563,7 @@ impl OutputWire<SubscriberConfig> for Subscriber {
 
 /// Runs the handler on one message and acknowledges it.
 async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filter: &str) {
-    let started = Instant::now();
+    let started = telemetry::metrics_on().then(Instant::now);
     let message = Message {
         topic: String::from_utf8_lossy(&publish.topic).into_owned(),
         qos: publish.qos,
@@ -595,7 +595,7 @@ async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filte
     if let Err(e) = client.ack(&publish).await {
         tracing::warn!(topic, "mqtt: ack: {e}");
     }
-    if telemetry::metrics_on() {
+    if let Some(started) = started {
         HANDLED.record(
             vec![("filter", Cow::Owned(filter.to_owned()))],
             error.is_some(),

@@ -535,7 +535,7 @@ async fn jetstream_messages(
 /// Runs the handler on one message, acknowledging it (JetStream) when it succeeds and
 /// asking for redelivery when it fails or panics.
 async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
-    let started = Instant::now();
+    let started = telemetry::metrics_on().then(Instant::now);
     let message = match &delivery {
         Delivery::Core(message) => message.clone(),
         Delivery::JetStream(message) => message.message.clone(),
@@ -587,7 +587,7 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         }
         (Delivery::Core(_), None) => {}
     }
-    if telemetry::metrics_on() {
+    if let Some(started) = started {
         HANDLED.record(
             vec![("subject", Cow::Owned(subject.to_string()))],
             error.is_some(),
