@@ -25,6 +25,10 @@
 //!
 //! The wires run with metrics and tracing off (their default until `metrics::Prometheus`
 //! or `tracing::Otlp` is served).
+//!
+//! `BROKERS_COUNT=nats-wire` (or `nats-bare`, `amqp-wire`, `amqp-bare`) runs one side of
+//! one consume case once, `BROKERS_MESSAGES` messages (default 2,000), for
+//! scripts/bench/brokers-instructions.sh to count its instructions.
 
 // The test crates' free port, included as a file (no dependency on them).
 #[path = "../../tests/src/helpers.rs"]
@@ -90,6 +94,14 @@ struct Figures {
 }
 
 impl Figures {
+    fn push(&mut self, wire: bool, value: f64) {
+        if wire {
+            self.wire.push(value);
+        } else {
+            self.bare.push(value);
+        }
+    }
+
     fn new() -> Figures {
         Figures {
             wire: Vec::new(),
@@ -145,86 +157,92 @@ async fn nats_round(
     consume: &mut Figures,
     connection: &harness_wires::nats::Publisher,
 ) {
-    let js = async_nats::jetstream::new(connection.client().clone());
-    for wire in if wire_first {
-        [true, false]
-    } else {
-        [false, true]
-    } {
-        let stream = format!("BENCH_{}_{round}_{wire}", std::process::id());
-        let subject = format!("bench.{}.{round}.{wire}", std::process::id());
-        js.create_stream(async_nats::jetstream::stream::Config {
-            name: stream.clone(),
-            subjects: vec![subject.clone()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        nats_fill(&js, &subject, n).await;
-        let counter = Counter::new(n);
-        let started = Instant::now();
-        if wire {
-            let c = counter.clone();
-            let subscriber = harness_wires::nats::Subscriber::new(connection, move |_m| {
-                c.hit();
-                std::future::ready(Ok::<(), String>(()))
-            });
-            let (trigger, shutdown) = Shutdown::channel();
-            let config = nats::Subscriber {
-                subject: subject.clone(),
-                max_concurrency: 64,
-                jetstream: Some(nats::JetStream {
-                    stream: stream.clone(),
-                    durable: "bench".into(),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            };
-            let serving = tokio::spawn(subscriber.serve(config, shutdown));
-            counter.wait().await;
-            consume
-                .wire
-                .push(n as f64 / started.elapsed().as_secs_f64());
-            trigger.trigger();
-            serving.await.unwrap().unwrap();
-        } else {
-            let consumer = js
-                .get_stream(&stream)
-                .await
-                .unwrap()
-                .get_or_create_consumer(
-                    "bench",
-                    async_nats::jetstream::consumer::pull::Config {
-                        durable_name: Some("bench".into()),
-                        filter_subject: subject.clone(),
-                        ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            let mut messages = consumer
-                .stream()
-                .max_messages_per_batch(64)
-                .messages()
-                .await
-                .unwrap();
-            // As the wire does: each message handled and acked in a task of its own.
-            for _ in 0..n {
-                let message = messages.next().await.unwrap().unwrap();
-                let c = counter.clone();
-                tokio::spawn(async move {
-                    message.ack().await.unwrap();
-                    c.hit();
-                });
-            }
-            counter.wait().await;
-            consume
-                .bare
-                .push(n as f64 / started.elapsed().as_secs_f64());
-        }
-        js.delete_stream(&stream).await.unwrap();
+    for wire in [wire_first, !wire_first] {
+        let rate = nats_consume(wire, n, &round.to_string(), connection).await;
+        consume.push(wire, rate);
     }
+}
+
+/// Fills a new stream with `n` messages and drains it through the wire or the bare
+/// client; messages per second of the draining.
+async fn nats_consume(
+    wire: bool,
+    n: usize,
+    tag: &str,
+    connection: &harness_wires::nats::Publisher,
+) -> f64 {
+    let js = async_nats::jetstream::new(connection.client().clone());
+    let stream = format!("BENCH_{}_{tag}_{wire}", std::process::id());
+    let subject = format!("bench.{}.{tag}.{wire}", std::process::id());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: stream.clone(),
+        subjects: vec![subject.clone()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    nats_fill(&js, &subject, n).await;
+    let counter = Counter::new(n);
+    let started = Instant::now();
+    let rate;
+    if wire {
+        let c = counter.clone();
+        let subscriber = harness_wires::nats::Subscriber::new(connection, move |_m| {
+            c.hit();
+            std::future::ready(Ok::<(), String>(()))
+        });
+        let (trigger, shutdown) = Shutdown::channel();
+        let config = nats::Subscriber {
+            subject: subject.clone(),
+            max_concurrency: 64,
+            jetstream: Some(nats::JetStream {
+                stream: stream.clone(),
+                durable: "bench".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let serving = tokio::spawn(subscriber.serve(config, shutdown));
+        counter.wait().await;
+        rate = n as f64 / started.elapsed().as_secs_f64();
+        trigger.trigger();
+        serving.await.unwrap().unwrap();
+    } else {
+        let consumer = js
+            .get_stream(&stream)
+            .await
+            .unwrap()
+            .get_or_create_consumer(
+                "bench",
+                async_nats::jetstream::consumer::pull::Config {
+                    durable_name: Some("bench".into()),
+                    filter_subject: subject.clone(),
+                    ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(64)
+            .messages()
+            .await
+            .unwrap();
+        // As the wire does: each message handled and acked in a task of its own.
+        for _ in 0..n {
+            let message = messages.next().await.unwrap().unwrap();
+            let c = counter.clone();
+            tokio::spawn(async move {
+                message.ack().await.unwrap();
+                c.hit();
+            });
+        }
+        counter.wait().await;
+        rate = n as f64 / started.elapsed().as_secs_f64();
+    }
+    js.delete_stream(&stream).await.unwrap();
+    rate
 }
 
 // --- AMQP ---------------------------------------------------------------------------
@@ -274,6 +292,20 @@ async fn amqp_round(
     consume: &mut Figures,
     connection: &harness_wires::amqp::Publisher,
 ) {
+    for wire in [wire_first, !wire_first] {
+        let rate = amqp_consume(wire, n, &round.to_string(), connection).await;
+        consume.push(wire, rate);
+    }
+}
+
+/// Fills a new queue with `n` messages and drains it through the wire or the bare client;
+/// messages per second of the draining.
+async fn amqp_consume(
+    wire: bool,
+    n: usize,
+    tag: &str,
+    connection: &harness_wires::amqp::Publisher,
+) -> f64 {
     use lapin::options::{
         BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions,
         QueueDeleteOptions,
@@ -283,72 +315,64 @@ async fn amqp_round(
         .confirm_select(ConfirmSelectOptions::default())
         .await
         .unwrap();
-    for wire in if wire_first {
-        [true, false]
+    let queue = format!("bench-{}-{tag}-{wire}", std::process::id());
+    amqp_fill(&channel, &queue, n).await;
+    let counter = Counter::new(n);
+    let started = Instant::now();
+    let rate;
+    if wire {
+        let c = counter.clone();
+        let consumer = harness_wires::amqp::Consumer::new(connection, move |_m| {
+            c.hit();
+            std::future::ready(Ok::<(), String>(()))
+        });
+        let (trigger, shutdown) = Shutdown::channel();
+        let config = amqp::Consumer {
+            queue: queue.clone(),
+            max_concurrency: 16,
+            prefetch: 64,
+            ..Default::default()
+        };
+        let serving = tokio::spawn(consumer.serve(config, shutdown));
+        counter.wait().await;
+        rate = n as f64 / started.elapsed().as_secs_f64();
+        trigger.trigger();
+        serving.await.unwrap().unwrap();
     } else {
-        [false, true]
-    } {
-        let queue = format!("bench-{}-{round}-{wire}", std::process::id());
-        amqp_fill(&channel, &queue, n).await;
-        let counter = Counter::new(n);
-        let started = Instant::now();
-        if wire {
-            let c = counter.clone();
-            let consumer = harness_wires::amqp::Consumer::new(connection, move |_m| {
-                c.hit();
-                std::future::ready(Ok::<(), String>(()))
-            });
-            let (trigger, shutdown) = Shutdown::channel();
-            let config = amqp::Consumer {
-                queue: queue.clone(),
-                max_concurrency: 16,
-                prefetch: 64,
-                ..Default::default()
-            };
-            let serving = tokio::spawn(consumer.serve(config, shutdown));
-            counter.wait().await;
-            consume
-                .wire
-                .push(n as f64 / started.elapsed().as_secs_f64());
-            trigger.trigger();
-            serving.await.unwrap().unwrap();
-        } else {
-            let bare = connection.connection().create_channel().await.unwrap();
-            bare.basic_qos(64, BasicQosOptions::default())
-                .await
-                .unwrap();
-            let mut deliveries = bare
-                .basic_consume(
-                    queue.as_str().into(),
-                    "".into(),
-                    BasicConsumeOptions::default(),
-                    lapin::types::FieldTable::default(),
-                )
-                .await
-                .unwrap();
-            for _ in 0..n {
-                let delivery = deliveries.next().await.unwrap().unwrap();
-                let c = counter.clone();
-                tokio::spawn(async move {
-                    delivery
-                        .acker
-                        .ack(BasicAckOptions::default())
-                        .await
-                        .unwrap();
-                    c.hit();
-                });
-            }
-            counter.wait().await;
-            consume
-                .bare
-                .push(n as f64 / started.elapsed().as_secs_f64());
-            bare.close(200, "done".into()).await.unwrap();
-        }
-        channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        let bare = connection.connection().create_channel().await.unwrap();
+        bare.basic_qos(64, BasicQosOptions::default())
             .await
             .unwrap();
+        let mut deliveries = bare
+            .basic_consume(
+                queue.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        for _ in 0..n {
+            let delivery = deliveries.next().await.unwrap().unwrap();
+            let c = counter.clone();
+            tokio::spawn(async move {
+                delivery
+                    .acker
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .unwrap();
+                c.hit();
+            });
+        }
+        counter.wait().await;
+        rate = n as f64 / started.elapsed().as_secs_f64();
+        bare.close(200, "done".into()).await.unwrap();
     }
+    channel
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    rate
 }
 
 // --- MQTT ---------------------------------------------------------------------------
@@ -549,6 +573,10 @@ async fn pair(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if let Ok(case) = std::env::var("BROKERS_COUNT") {
+        count(&case, env("BROKERS_MESSAGES", 2_000)).await;
+        return;
+    }
     let (mut mosquitto_process, _mosquitto_dir) = private_mosquitto();
     let n = env("BROKERS_MESSAGES", 20_000);
     let rounds = env("BROKERS_ROUNDS", 5);
@@ -718,4 +746,37 @@ async fn main() {
         .unwrap();
     let _ = mosquitto_process.kill();
     let _ = mosquitto_process.wait();
+}
+
+/// One side of one consume case, once, for an instruction count
+/// (scripts/bench/brokers-instructions.sh): `nats-wire`, `nats-bare`, `amqp-wire` or
+/// `amqp-bare`.
+async fn count(case: &str, n: usize) {
+    let (broker, side) = case.split_once('-').expect("BROKER-SIDE");
+    let wire = match side {
+        "wire" => true,
+        "bare" => false,
+        _ => panic!("{case}: the side is wire or bare"),
+    };
+    match broker {
+        "nats" => {
+            let connection = harness_wires::nats::Publisher::connect(&nats::Publisher {
+                url: "nats://127.0.0.1:4222".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            nats_consume(wire, n, "count", &connection).await;
+        }
+        "amqp" => {
+            let connection = harness_wires::amqp::Publisher::connect(&amqp::Publisher {
+                url: "amqp://127.0.0.1:5672/%2f".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            amqp_consume(wire, n, "count", &connection).await;
+        }
+        _ => panic!("{case}: the broker is nats or amqp"),
+    }
 }
