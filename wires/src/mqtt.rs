@@ -36,6 +36,11 @@ pub const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 /// Requests the client queues before `publish` waits.
 const REQUEST_CAPACITY: usize = 1024;
 
+/// QoS 1 and 2 messages the broker may send before they are acknowledged (MQTT 5's receive
+/// maximum): at most half the request queue, so that their acknowledgements fit in it
+/// beside the service's own publishes, however fast the messages come.
+const RECEIVE_MAXIMUM: u16 = (REQUEST_CAPACITY / 2) as u16;
+
 /// Messages a subscriber holds before the connection waits for it.
 const ROUTE_CAPACITY: usize = 256;
 
@@ -228,7 +233,8 @@ impl InputWire<PublisherConfig> for Publisher {
             .set_connection_timeout(CONNECT_TIMEOUT.as_secs())
             .set_clean_start(session.is_none())
             .set_session_expiry_interval(session)
-            .set_manual_acks(true);
+            .set_manual_acks(true)
+            .set_receive_maximum(Some(RECEIVE_MAXIMUM));
         if !config.username.is_empty() || !config.password.is_empty() {
             options.set_credentials(config.username.clone(), config.password.clone());
         }
@@ -561,6 +567,25 @@ impl OutputWire<SubscriberConfig> for Subscriber {
     }
 }
 
+/// Acknowledges a message without waiting in the handler's slot. The connection's event
+/// loop takes acknowledgements from the client's request queue; while it waits for a
+/// subscriber with no free slot, that queue can fill, and a handler waiting there for
+/// room would hold its slot forever. Only then a task of its own waits for room.
+fn acknowledge(client: &AsyncClient, publish: Publish, topic: &str) {
+    match client.try_ack(&publish) {
+        Ok(()) => {}
+        Err(rumqttc::v5::ClientError::TryRequest(_)) => {
+            let (client, topic) = (client.clone(), topic.to_owned());
+            tokio::spawn(async move {
+                if let Err(e) = client.ack(&publish).await {
+                    tracing::warn!(topic, "mqtt: ack: {e}");
+                }
+            });
+        }
+        Err(e) => tracing::warn!(topic, "mqtt: ack: {e}"),
+    }
+}
+
 /// Runs the handler on one message and acknowledges it.
 async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filter: &str) {
     let started = telemetry::metrics_on().then(Instant::now);
@@ -592,9 +617,7 @@ async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filte
         Some(error) => tracing::error!(topic, "mqtt handler failed (not delivered again): {error}"),
         None => {}
     }
-    if let Err(e) = client.ack(&publish).await {
-        tracing::warn!(topic, "mqtt: ack: {e}");
-    }
+    acknowledge(client, publish, &topic);
     if let Some(started) = started {
         HANDLED.record(
             vec![("filter", Cow::Owned(filter.to_owned()))],

@@ -14,7 +14,7 @@ use harness::proto::harness::mqtt::{
 use harness::proto::harness::net::Socket;
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown};
 use harness_wires::cloudevents::{AttributesReader as _, EventBuilder as _};
-use harness_wires::mqtt::{Message, Publisher, Subscriber};
+use harness_wires::mqtt::{Message, Publisher, Subscriber, rumqttc};
 use tokio::sync::mpsc;
 
 fn config(port: u16, client_id: &str, qos: QoS) -> PublisherConfig {
@@ -290,11 +290,16 @@ struct Mosquitto {
 
 impl Mosquitto {
     fn start(port: u16) -> Mosquitto {
+        Mosquitto::start_with(port, "")
+    }
+
+    /// With `extra` lines of configuration.
+    fn start_with(port: u16, extra: &str) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("mosquitto.conf");
         std::fs::write(
             &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{extra}"),
         )
         .unwrap();
         let child = Command::new("mosquitto")
@@ -332,11 +337,14 @@ impl Drop for Mosquitto {
     }
 }
 
-/// The only test of this binary that looks at readiness (it is process-wide): the broker
-/// is stopped and started again; the wire reports itself down, reconnects by itself,
+/// Readiness is process-wide: the tests whose broker goes away take turns.
+static READINESS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The broker is stopped and started again; the wire reports itself down, reconnects by itself,
 /// subscribes again (the new broker has no session) and the subscriber receives again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wire_reconnects_after_the_broker_restarted_and_readiness_follows() {
+    let _readiness = READINESS.lock().await;
     let port = common::free_port();
     let broker = Mosquitto::start(port);
     broker.wait_listening().await;
@@ -375,4 +383,88 @@ async fn the_wire_reconnects_after_the_broker_restarted_and_readiness_follows() 
     trigger.trigger();
     serving.await.unwrap().unwrap();
     mqtt.client().disconnect().await.unwrap();
+}
+
+/// A flood of QoS 1 messages faster than the handlers take them: the broker may send only
+/// as many unacknowledged messages as the wire announces it can take (MQTT 5's receive
+/// maximum), so the acknowledgements always fit in the client's queue. Without that bound
+/// the connection's event loop, waiting on a full subscriber, stopped reading the queued
+/// acknowledgements that the handlers waited on, and every message after it stalled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_messages_is_handled_to_the_last() {
+    const MESSAGES: usize = 10_000;
+    let _readiness = READINESS.lock().await;
+    let port = common::free_port();
+    // No limit on the messages queued for a client (the default drops past 1,000).
+    let broker = Mosquitto::start_with(port, "max_queued_messages 0\n");
+    broker.wait_listening().await;
+    let topic = common::unique("harness/test/flood");
+    let subscriber_wire = Publisher::connect(&config(
+        port,
+        &common::unique("harness-flood-sub"),
+        QoS::AtLeastOnce,
+    ))
+    .await
+    .unwrap();
+    let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = handled.clone();
+    let subscriber = Subscriber::new(&subscriber_wire, move |_message: Message| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::future::ready(Ok::<(), String>(()))
+    });
+    let (trigger, shutdown) = Shutdown::channel();
+    let serving = tokio::spawn(subscriber.serve(subscription(&topic, QoS::AtLeastOnce), shutdown));
+    // Subscribed once a first message goes through.
+    let publisher = Publisher::connect(&config(
+        port,
+        &common::unique("harness-flood-pub"),
+        QoS::AtLeastOnce,
+    ))
+    .await
+    .unwrap();
+    assert!(
+        common::eventually(200, || async {
+            publisher.publish(topic.clone(), "probe").await.unwrap();
+            handled.load(std::sync::atomic::Ordering::Relaxed) > 0
+        })
+        .await,
+        "the subscriber never received"
+    );
+    let before = handled.load(std::sync::atomic::Ordering::Relaxed);
+    for i in 0..MESSAGES {
+        publisher
+            .publish(topic.clone(), format!("m{i}"))
+            .await
+            .unwrap();
+    }
+    let done = common::eventually(1200, || async {
+        handled.load(std::sync::atomic::Ordering::Relaxed) >= before + MESSAGES
+    })
+    .await;
+    assert!(
+        done,
+        "handled {} of {MESSAGES}",
+        handled.load(std::sync::atomic::Ordering::Relaxed) - before
+    );
+    trigger.trigger();
+    serving.await.unwrap().unwrap();
+    // The connections end before the broker goes: one that loses it would report the
+    // service not ready. A connection has ended once its client takes no more requests.
+    for wire in [&publisher, &subscriber_wire] {
+        wire.client().disconnect().await.unwrap();
+        assert!(
+            common::eventually(200, || async {
+                (wire.client())
+                    .try_publish(
+                        topic.clone(),
+                        rumqttc::v5::mqttbytes::QoS::AtMostOnce,
+                        false,
+                        "",
+                    )
+                    .is_err()
+            })
+            .await,
+            "the connection never ended"
+        );
+    }
 }
