@@ -285,7 +285,7 @@ fn compile_on_bundled(proto: &Path, includes: &[PathBuf]) -> Option<Compiled> {
             }
             Ordered::Disk { descriptor, path } => {
                 // Field 1 of FileDescriptorSet, as the embedded entries are.
-                prost::encoding::message::encode(1, &descriptor, &mut set);
+                prost::encoding::message::encode(1, &*descriptor, &mut set);
                 disk_files.push(path);
             }
         }
@@ -322,7 +322,7 @@ fn bundled_pool(files: &[usize]) -> Option<DescriptorPool> {
 enum Ordered {
     Bundled(usize),
     Disk {
-        descriptor: prost_types::FileDescriptorProto,
+        descriptor: Box<prost_types::FileDescriptorProto>,
         path: PathBuf,
     },
 }
@@ -348,7 +348,7 @@ impl ImportOrder<'_> {
         // protox reports it, with the same check.
         option_depth::check(file.file_descriptor_proto(), "").ok()?;
         let path = file.path()?.to_path_buf();
-        let descriptor = prost_types::FileDescriptorProto::from(file);
+        let descriptor = Box::new(prost_types::FileDescriptorProto::from(file));
         self.stack.push(name);
         for (i, import) in descriptor.dependency.iter().enumerate() {
             if descriptor.dependency[..i].contains(import) || self.stack.contains(import) {

@@ -32,9 +32,7 @@ pub enum PushError {
 /// A registry on a loopback address is spoken to over plain HTTP, as Docker and podman
 /// do for `localhost`; every other one over HTTPS, verified with the system's roots.
 pub fn push(image: &Image, reference: &Reference) -> Result<String, PushError> {
-    // reqwest is built without a default TLS provider, so that only ring (already used by
-    // the wires) is compiled in; a second install is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_tls_provider();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

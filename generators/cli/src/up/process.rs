@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ const HTTP_SERVER_TYPE: &str = "harness.http.Server";
 const TAIL_LINES: usize = 20;
 /// How often a starting service is asked again, and a running one looked at.
 pub const POLL: Duration = Duration::from_millis(100);
-/// One connection attempt of a readiness probe.
+/// One readiness probe: a connection, or an HTTP request and its answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 const PALETTE: [AnsiColor; 6] = [
     AnsiColor::Cyan,
@@ -227,26 +227,82 @@ fn is_ready(output: &LocalOutput) -> bool {
         return false;
     };
     if output.config_type == HTTP_SERVER_TYPE {
-        health_status(address).is_ok_and(|status| status == 200)
+        health_status(address) == Some(200)
     } else {
         TcpStream::connect_timeout(&address, PROBE_TIMEOUT).is_ok()
     }
 }
 
-/// The status code of `GET /_/health` on `address`: one HTTP/1.1 request on loopback,
-/// whose status line is all that is read.
-fn health_status(address: SocketAddr) -> io::Result<u16> {
-    let mut stream = TcpStream::connect_timeout(&address, PROBE_TIMEOUT)?;
-    stream.set_read_timeout(Some(PROBE_TIMEOUT))?;
-    write!(
-        stream,
-        "GET {HEALTH_PATH} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut status_line = String::new();
-    BufReader::new(stream).read_line(&mut status_line)?;
-    status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| io::Error::other("not an HTTP response"))
+/// The status code of `GET /_/health` on `address`, `None` when nothing answers in time.
+fn health_status(address: SocketAddr) -> Option<u16> {
+    // One client for every probe, on a runtime of its own: `harness up` runs on threads.
+    static PROBE: LazyLock<Option<(tokio::runtime::Runtime, reqwest::Client)>> =
+        LazyLock::new(|| {
+            crate::install_tls_provider();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            // The client's connector takes the runtime it is built in.
+            let _runtime = runtime.enter();
+            // The services are on this machine: never through a proxy of the environment.
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .timeout(PROBE_TIMEOUT)
+                .build()
+                .ok()?;
+            Some((runtime, client))
+        });
+    let (runtime, client) = PROBE.as_ref()?;
+    let url = format!("http://{address}{HEALTH_PATH}");
+    let response = runtime.block_on(async { client.get(url).send().await });
+    response.ok().map(|response| response.status().as_u16())
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A server that answers one request with `status`, and the request it received.
+    fn answer_once(status: &'static str) -> (SocketAddr, thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = vec![0u8; 4096];
+            let n = stream.read(&mut request).unwrap();
+            write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .unwrap();
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        (address, server)
+    }
+
+    #[test]
+    fn the_probe_reads_the_status_of_the_health_path() {
+        for (status, code) in [("200 OK", 200), ("503 Service Unavailable", 503)] {
+            let (address, server) = answer_once(status);
+            assert_eq!(health_status(address), Some(code));
+            let request = server.join().unwrap();
+            assert!(
+                request.starts_with(&format!("GET {HEALTH_PATH} HTTP/1.1\r\n")),
+                "{request}"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_listening_is_no_status() {
+        let address = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        assert_eq!(health_status(address), None);
+    }
 }
