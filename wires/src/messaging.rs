@@ -115,6 +115,11 @@ impl Slots {
 
     /// Runs `work` in a task of its own, in `slot`, freeing it when done.
     pub(crate) fn run(&mut self, slot: Slot, work: impl Future<Output = ()> + Send + 'static) {
+        // Boxed once here: the handler's future is large (the message, the handler's own
+        // future, the acknowledgement's), and spawning moves the task's future several
+        // times; a pointer moves cheaper than the copies cost (measured per message in
+        // docs/benchmarks-brokers.md).
+        let work = Box::pin(work);
         tokio::spawn(async move {
             work.await;
             drop(slot);
