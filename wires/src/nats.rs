@@ -408,9 +408,12 @@ impl Subscriber {
 }
 
 /// One received message, core or JetStream.
+// Moved a few times before its task's future is boxed; boxing it too would cost an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
 enum Delivery {
     Core(Message),
-    JetStream(Box<jetstream::Message>),
+    JetStream(jetstream::Message),
 }
 
 impl OutputWire<SubscriberConfig> for Subscriber {
@@ -423,7 +426,7 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             Some(js) => {
                 let messages = jetstream_messages(&self.client, &config, js, concurrency).await?;
                 Box::pin(messages.map(|m| {
-                    m.map(|m| Delivery::JetStream(Box::new(m)))
+                    m.map(Delivery::JetStream)
                         .map_err(|e| e.to_string())
                 }))
             }
