@@ -345,7 +345,7 @@ impl Publisher {
         properties: BasicProperties,
         payload: &[u8],
     ) -> Result<(), PublishError> {
-        let started = Instant::now();
+        let started = telemetry::metrics_on().then(Instant::now);
         let span =
             messaging::publish_span("rabbitmq", self.exchange.as_str(), payload.len(), || {
                 vec![routing_key_attribute(routing_key)]
@@ -359,7 +359,7 @@ impl Publisher {
             .with_delivery_mode(PERSISTENT);
         let result = self.send(routing_key, properties, payload).await;
         telemetry::end_span(span.as_ref(), result.as_ref().err().map(|e| e.to_string()));
-        if telemetry::metrics_on() {
+        if let Some(started) = started {
             PUBLISHED.record(
                 vec![("exchange", Cow::Owned(self.exchange.to_string()))],
                 result.is_err(),

@@ -394,7 +394,7 @@ impl Publisher {
     ) -> Result<(), PublishError> {
         let topic: String = topic.into();
         let payload = payload.into();
-        let started = Instant::now();
+        let started = telemetry::metrics_on().then(Instant::now);
         let span = messaging::publish_span("mqtt", &topic, payload.len(), Vec::new);
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             properties
@@ -413,7 +413,7 @@ impl Publisher {
         };
         let result = published.map_err(|source| PublishError::Client { topic, source });
         telemetry::end_span(span.as_ref(), result.as_ref().err().map(|e| e.to_string()));
-        if telemetry::metrics_on() {
+        if let Some(started) = started {
             PUBLISHED.record(
                 vec![("qos", Cow::Borrowed(qos_label(self.qos)))],
                 result.is_err(),

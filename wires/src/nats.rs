@@ -275,9 +275,10 @@ impl Publisher {
         mut headers: HeaderMap,
         payload: impl Into<Bytes>,
     ) -> Result<(), PublishError> {
-        let subject: String = subject.into();
+        // Reference-counted from here on: handing it to the client copies nothing.
+        let subject = async_nats::Subject::from(subject.into());
         let payload = payload.into();
-        let started = Instant::now();
+        let started = telemetry::metrics_on().then(Instant::now);
         let span = messaging::publish_span("nats", &subject, payload.len(), Vec::new);
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             headers.insert(TRACEPARENT, value.as_str());
@@ -312,7 +313,7 @@ impl Publisher {
         let error = result.as_ref().err().map(|e| e.to_string());
         let failed = error.is_some();
         telemetry::end_span(span.as_ref(), error);
-        if telemetry::metrics_on() {
+        if let Some(started) = started {
             let mode = if self.jetstream.is_some() {
                 "jetstream"
             } else {
