@@ -114,8 +114,12 @@ impl Figures {
             let (low, high) = values
                 .iter()
                 .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
-            format!("{low:.1}–{high:.1}")
+            format!("{low:.prec$}–{high:.prec$}", prec = precision(low))
         };
+        // Sub-microsecond latencies need their hundredths.
+        fn precision(value: f64) -> usize {
+            if value < 10.0 { 2 } else { 1 }
+        }
         let (wire_spread, bare_spread) = (spread(&self.wire), spread(&self.bare));
         let (wire, bare) = (median(self.wire), median(self.bare));
         let overhead = if higher_is_better {
@@ -124,7 +128,9 @@ impl Figures {
             (wire / bare - 1.0) * 100.0
         };
         println!(
-            "| {what} | {bare:.1} {unit} ({bare_spread}) | {wire:.1} {unit} ({wire_spread}) | {overhead:+.1} % |"
+            "| {what} | {bare:.pb$} {unit} ({bare_spread}) | {wire:.pw$} {unit} ({wire_spread}) | {overhead:+.1} % |",
+            pb = precision(bare),
+            pw = precision(wire),
         );
     }
 }

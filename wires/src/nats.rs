@@ -275,8 +275,7 @@ impl Publisher {
         mut headers: HeaderMap,
         payload: impl Into<Bytes>,
     ) -> Result<(), PublishError> {
-        // Reference-counted from here on: handing it to the client copies nothing.
-        let subject = async_nats::Subject::from(subject.into());
+        let subject: String = subject.into();
         let payload = payload.into();
         let started = telemetry::metrics_on().then(Instant::now);
         let span = messaging::publish_span("nats", &subject, payload.len(), Vec::new);
@@ -426,10 +425,7 @@ impl OutputWire<SubscriberConfig> for Subscriber {
         > = match &config.jetstream {
             Some(js) => {
                 let messages = jetstream_messages(&self.client, &config, js, concurrency).await?;
-                Box::pin(messages.map(|m| {
-                    m.map(Delivery::JetStream)
-                        .map_err(|e| e.to_string())
-                }))
+                Box::pin(messages.map(|m| m.map(Delivery::JetStream).map_err(|e| e.to_string())))
             }
             None => {
                 let subscriber = if config.queue_group.is_empty() {
