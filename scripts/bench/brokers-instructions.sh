@@ -10,17 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-2000}
 ROUNDS=${2:-2}
-command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install -y valgrind" >&2; exit 2; }
-bin=$(cargo bench -q -p harness-wires --features nats,amqp,mqtt --bench brokers --no-run \
-    --message-format=json 2>/dev/null \
-    | python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "brokers" and m.get("executable"):
-        print(m["executable"])')
+source scripts/bench/callgrind.sh
+bin=$(bench_executable nats,amqp,mqtt brokers)
 count() { # CASE MESSAGES
-    BROKERS_COUNT=$1 BROKERS_MESSAGES=$2 valgrind --tool=callgrind \
-        --callgrind-out-file=/dev/null "$bin" 2>&1 | awk '/refs:/ {gsub(",", "", $NF); print $NF}'
+    instructions "$bin" BROKERS_COUNT="$1" BROKERS_MESSAGES="$2"
 }
 echo "$N and $((2 * N)) messages, $ROUNDS rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| case | bare: instructions per message | wire: instructions per message | wire overhead |"

@@ -8,17 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-20000}
-command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install -y valgrind" >&2; exit 2; }
-bin=$(cargo bench -q -p harness-wires --features http,metrics,otlp --bench http_server --no-run \
-    --message-format=json 2>/dev/null \
-    | python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "http_server" and m.get("executable"):
-        print(m["executable"])')
+source scripts/bench/callgrind.sh
+bin=$(bench_executable http,metrics,otlp http_server)
 count() { # CASE REQUESTS
-    HTTP_SERVER_CASE=$1 HTTP_SERVER_REQUESTS=$2 valgrind --tool=callgrind \
-        --callgrind-out-file=/dev/null "$bin" 2>&1 | awk '/refs:/ {gsub(",", "", $NF); print $NF}'
+    instructions "$bin" HTTP_SERVER_CASE="$1" HTTP_SERVER_REQUESTS="$2"
 }
 echo "| case | instructions per request |"
 echo "| --- | ---: |"

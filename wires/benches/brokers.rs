@@ -577,6 +577,27 @@ async fn pair(
     }
 }
 
+/// The wire's connection to the machine's NATS, publishing through JetStream or not.
+async fn nats_connection(jetstream: bool) -> harness_wires::nats::Publisher {
+    harness_wires::nats::Publisher::connect(&nats::Publisher {
+        url: "nats://127.0.0.1:4222".into(),
+        jetstream,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The wire's connection to the machine's RabbitMQ.
+async fn amqp_connection() -> harness_wires::amqp::Publisher {
+    harness_wires::amqp::Publisher::connect(&amqp::Publisher {
+        url: "amqp://127.0.0.1:5672/%2f".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if let Ok(case) = std::env::var("BROKERS_COUNT") {
@@ -591,25 +612,9 @@ async fn main() {
     println!("| case | bare client: median (range) | wire: median (range) | wire overhead |");
     println!("| --- | --- | --- | --- |");
 
-    let nats_wire = harness_wires::nats::Publisher::connect(&nats::Publisher {
-        url: "nats://127.0.0.1:4222".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let nats_js = harness_wires::nats::Publisher::connect(&nats::Publisher {
-        url: "nats://127.0.0.1:4222".into(),
-        jetstream: true,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let amqp_wire = harness_wires::amqp::Publisher::connect(&amqp::Publisher {
-        url: "amqp://127.0.0.1:5672/%2f".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let nats_wire = nats_connection(false).await;
+    let nats_js = nats_connection(true).await;
+    let amqp_wire = amqp_connection().await;
 
     let mut consume = Figures::new();
     for round in 0..rounds {
@@ -766,22 +771,10 @@ async fn count(case: &str, n: usize) {
     };
     match broker {
         "nats" => {
-            let connection = harness_wires::nats::Publisher::connect(&nats::Publisher {
-                url: "nats://127.0.0.1:4222".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-            nats_consume(wire, n, "count", &connection).await;
+            nats_consume(wire, n, "count", &nats_connection(false).await).await;
         }
         "amqp" => {
-            let connection = harness_wires::amqp::Publisher::connect(&amqp::Publisher {
-                url: "amqp://127.0.0.1:5672/%2f".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-            amqp_consume(wire, n, "count", &connection).await;
+            amqp_consume(wire, n, "count", &amqp_connection().await).await;
         }
         _ => panic!("{case}: the broker is nats or amqp"),
     }

@@ -409,64 +409,96 @@ async fn refused_credentials_stop_the_start_without_retry() {
 /// Readiness is process-wide: the tests that look at it take turns.
 static READINESS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A consumer serving through the broker at `port`, having received a first message,
+/// with the service ready: what the reconnection tests start from.
+struct Receiving {
+    amqp: Publisher,
+    queue: String,
+    rx: mpsc::UnboundedReceiver<String>,
+    trigger: harness::runtime::ShutdownTrigger,
+    serving: tokio::task::JoinHandle<Result<(), harness::runtime::WireError>>,
+}
+
+impl Receiving {
+    async fn start(port: u16, name: &str) -> Receiving {
+        let exchange = common::unique(&format!("harness.test.{name}"));
+        let queue = common::unique(&format!("harness-test-{name}"));
+        let amqp = Publisher::connect(&config(port, Some(&exchange)))
+            .await
+            .unwrap();
+        let config = consumer_config(&queue, &exchange, "#");
+        declare(&amqp, &config).await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let consumer = Consumer::new(&amqp, move |message: Message| {
+            let tx = tx.clone();
+            async move {
+                tx.send(text(&message)).unwrap();
+                Ok::<(), String>(())
+            }
+        });
+        let (trigger, shutdown) = Shutdown::channel();
+        let serving = tokio::spawn(consumer.serve(config, shutdown));
+        amqp.publish("a", "before").await.unwrap();
+        assert_eq!(receive(&mut rx, 1).await, ["before"]);
+        assert_eq!(harness::runtime::health::not_ready(), None);
+        Receiving {
+            amqp,
+            queue,
+            rx,
+            trigger,
+            serving,
+        }
+    }
+
+    /// The broker went away: the wire reports itself down.
+    async fn reported_down() {
+        assert!(
+            common::eventually(200, || async {
+                harness::runtime::health::not_ready().is_some()
+            })
+            .await,
+            "the wire never reported the broker down"
+        );
+    }
+
+    /// The broker is back: the wire reports itself up within `tries` looks, publishing
+    /// works again once the channel is recovered, and the consumer receives; then it stops.
+    async fn receives_again(mut self, tries: usize) {
+        assert!(
+            common::eventually(tries, || async {
+                harness::runtime::health::not_ready().is_none()
+            })
+            .await,
+            "the wire never reported the broker up again"
+        );
+        let mut sent = false;
+        for _ in 0..100 {
+            if self.amqp.publish("a", "after").await.is_ok() {
+                sent = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(sent, "publishing never worked again");
+        assert_eq!(receive(&mut self.rx, 1).await, ["after"]);
+        assert!(!self.serving.is_finished());
+        self.trigger.trigger();
+        self.serving.await.unwrap().unwrap();
+        delete_queue(&self.amqp, &self.queue).await;
+    }
+}
+
 /// The connection is cut, the wire reports itself down, then it reconnects by itself,
 /// reports itself up, and the consumer receives again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wire_reconnects_after_the_broker_went_away_and_readiness_follows() {
     let _readiness = READINESS.lock().await;
     let proxy = common::Proxy::start(5672).await;
-    let exchange = common::unique("harness.test.reconnect");
-    let queue = common::unique("harness-test-reconnect");
-    let amqp = Publisher::connect(&config(proxy.port, Some(&exchange)))
-        .await
-        .unwrap();
-    let config = consumer_config(&queue, &exchange, "#");
-    declare(&amqp, &config).await;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let consumer = Consumer::new(&amqp, move |message: Message| {
-        let tx = tx.clone();
-        async move {
-            tx.send(text(&message)).unwrap();
-            Ok::<(), String>(())
-        }
-    });
-    let (trigger, shutdown) = Shutdown::channel();
-    let serving = tokio::spawn(consumer.serve(config, shutdown));
-    amqp.publish("a", "before").await.unwrap();
-    assert_eq!(receive(&mut rx, 1).await, ["before"]);
-    assert_eq!(harness::runtime::health::not_ready(), None);
-
+    let receiving = Receiving::start(proxy.port, "reconnect").await;
     proxy.set_open(false);
-    assert!(
-        common::eventually(200, || async {
-            harness::runtime::health::not_ready().is_some()
-        })
-        .await,
-        "the wire never reported the broker down"
-    );
+    Receiving::reported_down().await;
     proxy.set_open(true);
-    assert!(
-        common::eventually(400, || async {
-            harness::runtime::health::not_ready().is_none()
-        })
-        .await,
-        "the wire never reported the broker up again"
-    );
-    // Publishing works again once the channel is recovered, and the consumer receives.
-    let mut sent = false;
-    for _ in 0..100 {
-        if amqp.publish("a", "after").await.is_ok() {
-            sent = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(sent, "publishing never worked again");
-    assert_eq!(receive(&mut rx, 1).await, ["after"]);
-    assert!(!serving.is_finished());
-    trigger.trigger();
-    serving.await.unwrap().unwrap();
-    delete_queue(&amqp, &queue).await;
+    receiving.receives_again(400).await;
 }
 
 /// A RabbitMQ node of its own (its own ports, name and data directory), which a test may
@@ -518,15 +550,10 @@ impl Rabbit {
             .spawn()
             .expect("rabbitmq-server runs");
         self.child = Some(child);
-        let port = self.port;
         assert!(
-            common::eventually(600, || async move {
-                tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-            })
-            .await,
-            "the private RabbitMQ node never listened on {port}"
+            common::listening(self.port, 600).await,
+            "the private RabbitMQ node never listened on {}",
+            self.port
         );
     }
 
@@ -559,54 +586,9 @@ async fn the_wire_reconnects_after_the_broker_restarted_and_readiness_follows() 
     let _readiness = READINESS.lock().await;
     let mut rabbit = Rabbit::new();
     rabbit.start().await;
-    let exchange = common::unique("harness.test.restart");
-    let queue = common::unique("harness-test-restart");
-    let amqp = Publisher::connect(&config(rabbit.port, Some(&exchange)))
-        .await
-        .unwrap();
-    let config = consumer_config(&queue, &exchange, "#");
-    declare(&amqp, &config).await;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let consumer = Consumer::new(&amqp, move |message: Message| {
-        let tx = tx.clone();
-        async move {
-            tx.send(text(&message)).unwrap();
-            Ok::<(), String>(())
-        }
-    });
-    let (trigger, shutdown) = Shutdown::channel();
-    let serving = tokio::spawn(consumer.serve(config, shutdown));
-    amqp.publish("a", "before").await.unwrap();
-    assert_eq!(receive(&mut rx, 1).await, ["before"]);
-    assert_eq!(harness::runtime::health::not_ready(), None);
-
+    let receiving = Receiving::start(rabbit.port, "restart").await;
     rabbit.stop();
-    assert!(
-        common::eventually(200, || async {
-            harness::runtime::health::not_ready().is_some()
-        })
-        .await,
-        "the wire never reported the broker down"
-    );
+    Receiving::reported_down().await;
     rabbit.start().await;
-    assert!(
-        common::eventually(600, || async {
-            harness::runtime::health::not_ready().is_none()
-        })
-        .await,
-        "the wire never reported the broker up again"
-    );
-    let mut sent = false;
-    for _ in 0..100 {
-        if amqp.publish("a", "after").await.is_ok() {
-            sent = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(sent, "publishing never worked again");
-    assert_eq!(receive(&mut rx, 1).await, ["after"]);
-    assert!(!serving.is_finished());
-    trigger.trigger();
-    serving.await.unwrap().unwrap();
+    receiving.receives_again(600).await;
 }

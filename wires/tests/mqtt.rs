@@ -317,15 +317,10 @@ impl Mosquitto {
     }
 
     async fn wait_listening(&self) {
-        let port = self.port;
         assert!(
-            common::eventually(200, || async move {
-                tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-            })
-            .await,
-            "mosquitto never listened on {port}"
+            common::listening(self.port, 200).await,
+            "mosquitto never listened on {}",
+            self.port
         );
     }
 }

@@ -113,6 +113,15 @@ async fn forward(listener: TcpListener, target: u16, open: Arc<AtomicBool>) {
     }
 }
 
+/// Whether a server on 127.0.0.1:`port` accepts a connection within `tries` looks (50 ms
+/// apart): a broker a test started is listening.
+pub async fn listening(port: u16, tries: usize) -> bool {
+    eventually(tries, || async move {
+        TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+    })
+    .await
+}
+
 /// Reads off a keep-alive connection until the response ends with `body` (at most 10 s a
 /// read); the response as text.
 pub async fn read_response(stream: &mut TcpStream, body: &[u8]) -> String {
