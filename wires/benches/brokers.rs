@@ -759,9 +759,11 @@ async fn main() {
     let _ = mosquitto_process.wait();
 }
 
-/// One side of one consume case, once, for an instruction count
+/// One side of one case, once, for an instruction count
 /// (scripts/bench/brokers-instructions.sh): `nats-wire`, `nats-bare`, `amqp-wire` or
-/// `amqp-bare`.
+/// `amqp-bare` consume `n` messages; `natscore-*` and `mqtt-*` publish `n` (NATS core,
+/// flushed; MQTT QoS 1 to the bench's Mosquitto, until the client has disconnected, its
+/// queue written).
 async fn count(case: &str, n: usize) {
     let (broker, side) = case.split_once('-').expect("BROKER-SIDE");
     let wire = match side {
@@ -776,6 +778,47 @@ async fn count(case: &str, n: usize) {
         "amqp" => {
             amqp_consume(wire, n, "count", &amqp_connection().await).await;
         }
-        _ => panic!("{case}: the broker is nats or amqp"),
+        "natscore" => {
+            let nats = nats_connection(false).await;
+            let subject = format!("bench.count.{}", std::process::id());
+            for i in 0..n {
+                if wire {
+                    nats.publish(subject.clone(), format!("m{i}"))
+                        .await
+                        .unwrap();
+                } else {
+                    let payload = format!("m{i}").into();
+                    nats.client()
+                        .publish(subject.clone(), payload)
+                        .await
+                        .unwrap();
+                }
+            }
+            nats.client().flush().await.unwrap();
+        }
+        "mqtt" => {
+            let (mut mosquitto, _dir) = private_mosquitto();
+            let config = mqtt_config(&format!("bench-count-{}", std::process::id()));
+            let mqtt = harness_wires::mqtt::Publisher::connect(&config)
+                .await
+                .unwrap();
+            let topic = format!("bench/count/{}", std::process::id());
+            for i in 0..n {
+                if wire {
+                    mqtt.publish(topic.clone(), format!("m{i}")).await.unwrap();
+                } else {
+                    let qos = rumqttc::v5::mqttbytes::QoS::AtLeastOnce;
+                    let client = mqtt.client();
+                    client
+                        .publish(topic.clone(), qos, false, format!("m{i}"))
+                        .await
+                        .unwrap();
+                }
+            }
+            mqtt.close().await;
+            let _ = mosquitto.kill();
+            let _ = mosquitto.wait();
+        }
+        _ => panic!("{case}: the case is nats, amqp, natscore or mqtt"),
     }
 }

@@ -23,7 +23,7 @@ use lapin::{BasicProperties, Confirmation, ConnectionProperties, ExchangeKind};
 use opentelemetry::KeyValue;
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
-use crate::messaging::{self, Outcome, Slots};
+use crate::messaging::{self, Handler, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
@@ -492,8 +492,6 @@ fn header_text(value: &AMQPValue) -> String {
     }
 }
 
-type Handler = messaging::Handler<Message>;
-
 /// Runs a handler for each message of a queue, configured by `harness.amqp.Consumer`: the
 /// queue (declared durable, classic or quorum, with its bindings) at start, at most
 /// `max_concurrency` handlers at once (default 16), `prefetch` messages ahead (default: as
@@ -512,7 +510,7 @@ type Handler = messaging::Handler<Message>;
 /// lost: what was not acknowledged when the connection closes is delivered again.
 pub struct Consumer {
     connection: Arc<lapin::Connection>,
-    handler: Handler,
+    tasks: messaging::Tasks<lapin::message::Delivery, Arc<Settle>>,
 }
 
 impl Consumer {
@@ -525,7 +523,7 @@ impl Consumer {
     {
         Consumer {
             connection: connection.connection.clone(),
-            handler: messaging::handler(handler),
+            tasks: messaging::tasks(messaging::Messages(handler), handle),
         }
     }
 
@@ -538,7 +536,13 @@ impl Consumer {
     {
         Consumer {
             connection: connection.connection.clone(),
-            handler: messaging::event_handler(event_of, handler),
+            tasks: messaging::tasks(
+                messaging::Events {
+                    decode: event_of,
+                    handler,
+                },
+                handle,
+            ),
         }
     }
 }
@@ -607,11 +611,7 @@ impl OutputWire<ConsumerConfig> for Consumer {
             };
             match delivery {
                 Some(Ok(delivery)) => {
-                    let (handler, settle) = (self.handler.clone(), settle.clone());
-                    slots.run(
-                        slot,
-                        async move { handle(&handler, delivery, &settle).await },
-                    );
+                    slots.run(slot, (self.tasks)(delivery, settle.clone()));
                 }
                 Some(Err(error)) => {
                     tracing::warn!(
@@ -715,7 +715,11 @@ async fn bind(channel: &lapin::Channel, queue: &str, binding: &Binding) -> lapin
 
 /// Runs the handler on one delivery and settles it: ack on success; on failure nack,
 /// requeued unless the queue dead-letters; reject an unreadable event.
-async fn handle(handler: &Handler, delivery: lapin::message::Delivery, settle: &Settle) {
+async fn handle<H: Handler<Message>>(
+    handler: Arc<H>,
+    delivery: lapin::message::Delivery,
+    settle: Arc<Settle>,
+) {
     let started = telemetry::metrics_on().then(Instant::now);
     let queue = &*settle.queue;
     let traceparent = delivery
@@ -739,7 +743,7 @@ async fn handle(handler: &Handler, delivery: lapin::message::Delivery, settle: &
         properties: delivery.properties,
         data: delivery.data,
     };
-    let Outcome { error, unreadable } = messaging::run(handler, message, context).await;
+    let Outcome { error, unreadable } = messaging::run(&*handler, message, context).await;
     let settled = match &error {
         None => acker.ack(BasicAckOptions::default()).await,
         Some(error) if unreadable => {

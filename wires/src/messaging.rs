@@ -1,6 +1,7 @@
 //! What the messaging wires (NATS, AMQP, MQTT) share: the spans of a publish and of a
-//! message handled, the boxed handler, running it on one message (errors and panics
-//! caught, in the message's trace context), and the bound on handlers at once.
+//! message handled, the handlers and the task of each message, running a handler on one
+//! message (errors and panics caught, in the message's trace context), and the bound on
+//! handlers at once.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -20,12 +21,17 @@ use crate::telemetry;
 
 /// The producer span of publishing `size` bytes to `destination` (`None` without
 /// tracing), with the messaging attributes and `extra` ones.
+#[inline]
 pub(crate) fn publish_span(
     system: &'static str,
     destination: &str,
     size: usize,
     extra: impl FnOnce() -> Vec<KeyValue>,
 ) -> Option<Context> {
+    // Tracing is off by default: answered here, before any call.
+    if !telemetry::tracing_on() {
+        return None;
+    }
     telemetry::client_context(
         || Cow::Owned(format!("publish {destination}")),
         SpanKind::Producer,
@@ -100,28 +106,27 @@ impl Slots {
         S: Future<Output = ()>,
     {
         // A free slot is the common case: taken without the race against `stopping`.
+        // `biased`: `stopping` is polled first (a stop is never passed over for a ready
+        // message) and no random start is drawn for each message.
         let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => tokio::select! {
+                biased;
                 _ = stopping.as_mut() => return None,
                 permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
             },
         };
         tokio::select! {
+            biased;
             _ = stopping.as_mut() => None,
             next = next => Some((Slot { _permit: permit }, next)),
         }
     }
 
-    /// Runs `work` in a task of its own, in `slot`, freeing it when done.
-    pub(crate) fn run(&mut self, slot: Slot, work: impl Future<Output = ()> + Send + 'static) {
-        // Boxed once here: the handler's future is large (the message, the handler's own
-        // future, the acknowledgement's), and spawning moves the task's future several
-        // times; a pointer moves cheaper than the copies cost (measured per message in
-        // docs/benchmarks-brokers.md).
-        let work = Box::pin(work);
+    /// Runs `task` in a task of its own, in `slot`, freeing it when done.
+    pub(crate) fn run(&mut self, slot: Slot, task: Task) {
         tokio::spawn(async move {
-            work.await;
+            task.await;
             drop(slot);
         });
     }
@@ -140,42 +145,73 @@ impl Slots {
 /// autoscaler reads the same constant for the backlog per replica.
 pub use harness::contract::DEFAULT_MAX_CONCURRENCY;
 
-/// The user's handler of messages `M`, boxed.
-pub(crate) type Handler<M> =
-    Arc<dyn Fn(M) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync>;
+/// One message's whole handling, the wire's part and the user's handler, in one box: a
+/// spawn moves a pointer, not the large future (the message, the handler's future, the
+/// acknowledgement's), and a message costs one allocation besides the task's own
+/// (measured in docs/benchmarks-brokers.md).
+pub(crate) type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Boxes a message handler.
-pub(crate) fn handler<M, F, Fut, E>(handler: F) -> Handler<M>
+/// Makes the [`Task`] of each delivery `D`, given what the serve loop shares with it (`C`).
+pub(crate) type Tasks<D, C> = Box<dyn Fn(D, C) -> Task + Send + Sync>;
+
+/// The tasks of a subscriber running `handler`: `handle` is the wire's handling of one
+/// delivery, generic over the handler, so that the handler's future lives in the task's
+/// box.
+pub(crate) fn tasks<D, C, H, Fut>(handler: H, handle: fn(Arc<H>, D, C) -> Fut) -> Tasks<D, C>
+where
+    D: 'static,
+    C: 'static,
+    H: Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    Box::new(move |delivery, shared| Box::pin(handle(handler.clone(), delivery, shared)))
+}
+
+/// The user's handler of messages `M`, as the wires call it.
+pub(crate) trait Handler<M>: Send + Sync + 'static {
+    /// The handling of `message`, its error boxed.
+    fn call(&self, message: M) -> impl Future<Output = Result<(), BoxError>> + Send + 'static;
+}
+
+/// A handler of the wire's own messages.
+pub(crate) struct Messages<F>(pub F);
+
+impl<M, F, Fut, E> Handler<M> for Messages<F>
 where
     F: Fn(M) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError>,
 {
-    Arc::new(move |message| {
-        let future = handler(message);
-        Box::pin(async move { future.await.map_err(Into::into) })
-    })
+    fn call(&self, message: M) -> impl Future<Output = Result<(), BoxError>> + Send + 'static {
+        let future = (self.0)(message);
+        async move { future.await.map_err(Into::into) }
+    }
 }
 
-/// Boxes an event handler: each message is decoded with `decode` first; one that is not a
-/// CloudEvent fails with an [`EventError`] (see [`Outcome::unreadable`]).
-pub(crate) fn event_handler<M, F, Fut, E>(
-    decode: fn(&M) -> Result<Event, EventError>,
-    handler: F,
-) -> Handler<M>
+/// A handler of CloudEvents: each message is decoded with `decode` first; one that is not
+/// a CloudEvent fails with an [`EventError`] (see [`Outcome::unreadable`]).
+pub(crate) struct Events<M, F> {
+    pub decode: fn(&M) -> Result<Event, EventError>,
+    pub handler: F,
+}
+
+impl<M, F, Fut, E> Handler<M> for Events<M, F>
 where
-    M: Send + 'static,
+    M: 'static,
     F: Fn(Event) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError>,
 {
-    Arc::new(move |message| match decode(&message) {
-        Ok(event) => {
-            let future = handler(event);
-            Box::pin(async move { future.await.map_err(Into::into) })
+    fn call(&self, message: M) -> impl Future<Output = Result<(), BoxError>> + Send + 'static {
+        let future = (self.decode)(&message).map(&self.handler);
+        async move {
+            match future {
+                Ok(future) => future.await.map_err(Into::into),
+                Err(error) => Err(error.into()),
+            }
         }
-        Err(error) => Box::pin(std::future::ready(Err(error.into()))),
-    })
+    }
 }
 
 /// Handlers at once for a configured `max_concurrency` (0: the default).
@@ -197,8 +233,10 @@ pub(crate) struct Outcome {
 
 /// Runs `handler` on `message` in `context` (the consumer span), catching a panic, and
 /// ends the span with the outcome.
-pub(crate) async fn run<M>(handler: &Handler<M>, message: M, context: Context) -> Outcome {
-    let future = handler(message);
+pub(crate) async fn run<M, H: Handler<M>>(handler: &H, message: M, context: Context) -> Outcome {
+    // Called at the first poll, inside `catch_unwind`: a handler that panics before it
+    // returns its future is caught too.
+    let future = async move { handler.call(message).await };
     // Without a span (tracing off and no caller's context) there is nothing to attach at
     // each poll.
     let outcome = if context.has_active_span() {

@@ -18,7 +18,7 @@ use rumqttc::v5::{AsyncClient, ConnectionError, Event as LoopEvent, EventLoop, M
 use tokio::sync::mpsc;
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
-use crate::messaging::{self, Outcome, Slots};
+use crate::messaging::{self, Handler, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use crate::messaging::DEFAULT_MAX_CONCURRENCY;
@@ -351,8 +351,7 @@ impl Publisher {
         topic: impl Into<String>,
         payload: impl Into<Bytes>,
     ) -> Result<(), PublishError> {
-        self.publish_with(topic, PublishProperties::default(), payload)
-            .await
+        self.send(topic.into(), None, payload.into()).await
     }
 
     /// Publishes a CloudEvent in the configured content mode (MQTT binding: binary as user
@@ -381,7 +380,7 @@ impl Publisher {
             }
             Err(source) => return Err(PublishError::Event { topic, source }),
         };
-        self.publish_with(topic, properties, payload).await
+        self.send(topic, Some(properties), payload.into()).await
     }
 
     /// [`publish`](Publisher::publish) with MQTT 5 properties; `traceparent` is added to
@@ -389,29 +388,42 @@ impl Publisher {
     pub async fn publish_with(
         &self,
         topic: impl Into<String>,
-        mut properties: PublishProperties,
+        properties: PublishProperties,
         payload: impl Into<Bytes>,
     ) -> Result<(), PublishError> {
-        let topic: String = topic.into();
-        let payload = payload.into();
+        self.send(topic.into(), Some(properties), payload.into())
+            .await
+    }
+
+    async fn send(
+        &self,
+        topic: String,
+        properties: Option<PublishProperties>,
+        payload: Bytes,
+    ) -> Result<(), PublishError> {
         let started = telemetry::metrics_on().then(Instant::now);
         let span = messaging::publish_span("mqtt", &topic, payload.len(), Vec::new);
+        // Without properties the packet has no properties section at all.
+        let mut properties = properties.filter(|p| *p != PublishProperties::default());
         if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
             properties
+                .get_or_insert_default()
                 .user_properties
                 .push((TRACEPARENT.to_owned(), value));
         }
-        // Without properties the packet has no properties section at all.
-        let published = if properties == PublishProperties::default() {
-            self.client
-                .publish(topic.clone(), self.qos, false, payload)
-                .await
-        } else {
-            self.client
-                .publish_with_properties(topic.clone(), self.qos, false, payload, properties)
-                .await
+        let published = match properties {
+            None => self.client.publish(topic, self.qos, false, payload).await,
+            Some(properties) => {
+                self.client
+                    .publish_with_properties(topic, self.qos, false, payload, properties)
+                    .await
+            }
         };
-        let result = published.map_err(|source| PublishError::Client { topic, source });
+        // The topic is not copied for the error: a refused request carries it back.
+        let result = published.map_err(|source| PublishError::Client {
+            topic: refused_topic(&source),
+            source,
+        });
         telemetry::end_span(span.as_ref(), result.as_ref().err().map(|e| e.to_string()));
         if let Some(started) = started {
             PUBLISHED.record(
@@ -421,6 +433,16 @@ impl Publisher {
             );
         }
         result
+    }
+}
+
+/// The topic of the publish a client refused.
+fn refused_topic(error: &rumqttc::v5::ClientError) -> String {
+    use rumqttc::v5::{ClientError, Request};
+    match error {
+        ClientError::Request(Request::Publish(publish))
+        | ClientError::TryRequest(Request::Publish(publish)) => topic_of(publish).into_owned(),
+        _ => "(unknown topic)".to_owned(),
     }
 }
 
@@ -466,8 +488,6 @@ pub fn event_of(message: &Message) -> Result<Event, EventError> {
     cloudevents::decode(content_type, attributes, &message.payload)
 }
 
-type Handler = messaging::Handler<Message>;
-
 /// Runs a handler for each message of a topic filter, configured by
 /// `harness.mqtt.Subscriber`: subscribed with its QoS (in `share_group`, an MQTT 5 shared
 /// subscription, when set), at most `max_concurrency` handlers at once (default 16), each in
@@ -486,7 +506,7 @@ type Handler = messaging::Handler<Message>;
 /// session.
 pub struct Subscriber {
     connection: Publisher,
-    handler: Handler,
+    tasks: messaging::Tasks<Publish, (AsyncClient, Arc<str>)>,
 }
 
 impl Subscriber {
@@ -499,7 +519,7 @@ impl Subscriber {
     {
         Subscriber {
             connection: connection.clone(),
-            handler: messaging::handler(handler),
+            tasks: messaging::tasks(messaging::Messages(handler), handle),
         }
     }
 
@@ -512,7 +532,13 @@ impl Subscriber {
     {
         Subscriber {
             connection: connection.clone(),
-            handler: messaging::event_handler(event_of, handler),
+            tasks: messaging::tasks(
+                messaging::Events {
+                    decode: event_of,
+                    handler,
+                },
+                handle,
+            ),
         }
     }
 }
@@ -554,10 +580,10 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             let Some((slot, Some(publish))) = slots.next(&mut stopping, next).await else {
                 break;
             };
-            let (handler, client, filter) = (self.handler.clone(), client.clone(), filter.clone());
-            slots.run(slot, async move {
-                handle(&handler, &client, publish, &filter).await
-            });
+            slots.run(
+                slot,
+                (self.tasks)(publish, (client.clone(), filter.clone())),
+            );
         }
         // What arrives from now on, and what is queued, stays unacknowledged.
         routes.stop(&subscription);
@@ -571,31 +597,41 @@ impl OutputWire<SubscriberConfig> for Subscriber {
 /// loop takes acknowledgements from the client's request queue; while it waits for a
 /// subscriber with no free slot, that queue can fill, and a handler waiting there for
 /// room would hold its slot forever. Only then a task of its own waits for room.
-fn acknowledge(client: &AsyncClient, publish: Publish, topic: &str) {
+fn acknowledge(client: &AsyncClient, publish: Publish) {
     match client.try_ack(&publish) {
         Ok(()) => {}
         Err(rumqttc::v5::ClientError::TryRequest(_)) => {
-            let (client, topic) = (client.clone(), topic.to_owned());
+            let client = client.clone();
             tokio::spawn(async move {
                 if let Err(e) = client.ack(&publish).await {
-                    tracing::warn!(topic, "mqtt: ack: {e}");
+                    tracing::warn!(topic = %topic_of(&publish), "mqtt: ack: {e}");
                 }
             });
         }
-        Err(e) => tracing::warn!(topic, "mqtt: ack: {e}"),
+        Err(e) => tracing::warn!(topic = %topic_of(&publish), "mqtt: ack: {e}"),
     }
 }
 
+fn topic_of(publish: &Publish) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&publish.topic)
+}
+
 /// Runs the handler on one message and acknowledges it.
-async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filter: &str) {
+async fn handle<H: Handler<Message>>(
+    handler: Arc<H>,
+    mut publish: Publish,
+    (client, filter): (AsyncClient, Arc<str>),
+) {
     let started = telemetry::metrics_on().then(Instant::now);
+    // The handler takes the payload and properties; acknowledging needs only the packet
+    // identifier and QoS, and the topic stays for the log.
     let message = Message {
-        topic: String::from_utf8_lossy(&publish.topic).into_owned(),
+        topic: topic_of(&publish).into_owned(),
         qos: publish.qos,
         retain: publish.retain,
         dup: publish.dup,
-        payload: publish.payload.clone(),
-        properties: publish.properties.clone(),
+        payload: std::mem::take(&mut publish.payload),
+        properties: publish.properties.take(),
     };
     let traceparent = message
         .properties
@@ -606,21 +642,23 @@ async fn handle(handler: &Handler, client: &AsyncClient, publish: Publish, filte
     let context = messaging::process_context(
         "mqtt",
         traceparent.as_deref(),
-        filter,
+        &filter,
         || message.topic.clone(),
         Vec::new,
     );
-    let topic = message.topic.clone();
-    let Outcome { error, unreadable } = messaging::run(handler, message, context).await;
-    match &error {
-        Some(error) if unreadable => tracing::error!(topic, "mqtt: message dropped: {error}"),
-        Some(error) => tracing::error!(topic, "mqtt handler failed (not delivered again): {error}"),
-        None => {}
+    let Outcome { error, unreadable } = messaging::run(&*handler, message, context).await;
+    if let Some(error) = &error {
+        let topic = topic_of(&publish);
+        if unreadable {
+            tracing::error!(%topic, "mqtt: message dropped: {error}");
+        } else {
+            tracing::error!(%topic, "mqtt handler failed (not delivered again): {error}");
+        }
     }
-    acknowledge(client, publish, &topic);
+    acknowledge(&client, publish);
     if let Some(started) = started {
         HANDLED.record(
-            vec![("filter", Cow::Owned(filter.to_owned()))],
+            vec![("filter", Cow::Owned(filter.to_string()))],
             error.is_some(),
             started.elapsed(),
         );

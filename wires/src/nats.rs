@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use async_nats::{ConnectErrorKind, ConnectOptions, Event as ConnectionEvent, HeaderMap};
+use async_nats::{ConnectErrorKind, ConnectOptions, Event as ConnectionEvent, HeaderMap, Subject};
 use bytes::Bytes;
 use futures_util::{FutureExt as _, StreamExt as _};
 use harness::proto::harness::nats::{
@@ -19,7 +19,7 @@ use harness::proto::harness::nats::{
 use harness::runtime::{BoxError, InputWire, OutputWire, Shutdown, WireError};
 
 use crate::cloudevents::{self, Encoded, Event, EventError, Events};
-use crate::messaging::{self, Outcome, Slots};
+use crate::messaging::{self, Handler, Outcome, Slots};
 use crate::telemetry::{self, Red, TRACEPARENT};
 
 pub use async_nats;
@@ -264,45 +264,56 @@ impl Publisher {
         subject: impl Into<String>,
         payload: impl Into<Bytes>,
     ) -> Result<(), PublishError> {
-        self.publish_with_headers(subject, HeaderMap::new(), payload)
-            .await
+        self.send(subject.into(), None, payload.into()).await
     }
 
     /// [`publish`](Publisher::publish) with headers.
     pub async fn publish_with_headers(
         &self,
         subject: impl Into<String>,
-        mut headers: HeaderMap,
+        headers: HeaderMap,
         payload: impl Into<Bytes>,
     ) -> Result<(), PublishError> {
-        let subject: String = subject.into();
-        let payload = payload.into();
+        self.send(subject.into(), Some(headers), payload.into())
+            .await
+    }
+
+    async fn send(
+        &self,
+        subject: String,
+        headers: Option<HeaderMap>,
+        payload: Bytes,
+    ) -> Result<(), PublishError> {
         let started = telemetry::metrics_on().then(Instant::now);
         let span = messaging::publish_span("nats", &subject, payload.len(), Vec::new);
-        if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
-            headers.insert(TRACEPARENT, value.as_str());
-        }
         // Without headers the message goes as a plain PUB, as the client's `publish` sends it.
-        let result = match (&self.jetstream, headers.is_empty()) {
-            (Some(jetstream), bare) => {
-                let sent = if bare {
-                    jetstream.publish(subject.clone(), payload).await
-                } else {
-                    jetstream
-                        .publish_with_headers(subject.clone(), headers, payload)
-                        .await
+        let mut headers = headers.filter(|headers| !headers.is_empty());
+        if let Some(value) = telemetry::outgoing_traceparent(span.as_ref()) {
+            headers
+                .get_or_insert_with(HeaderMap::new)
+                .insert(TRACEPARENT, value.as_str());
+        }
+        let result = match (&self.jetstream, headers) {
+            (Some(jetstream), headers) => {
+                let sent = match headers {
+                    None => jetstream.publish(subject.clone(), payload).await,
+                    Some(headers) => {
+                        jetstream
+                            .publish_with_headers(subject.clone(), headers, payload)
+                            .await
+                    }
                 };
                 match sent {
                     Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 }
             }
-            (None, true) => self
+            (None, None) => self
                 .client
                 .publish(subject.clone(), payload)
                 .await
                 .map_err(|e| e.to_string()),
-            (None, false) => self
+            (None, Some(headers)) => self
                 .client
                 .publish_with_headers(subject.clone(), headers, payload)
                 .await
@@ -328,8 +339,6 @@ impl Publisher {
     }
 }
 
-type Handler = messaging::Handler<Message>;
-
 /// Runs a handler for each message of a subject, configured by `harness.nats.Subscriber`:
 /// at most `max_concurrency` at once (default 16), each in a consumer span (child of the
 /// `traceparent` the publisher sent) and counted in `nats_subscriber_*` by subject.
@@ -353,7 +362,7 @@ type Handler = messaging::Handler<Message>;
 /// ```
 pub struct Subscriber {
     client: async_nats::Client,
-    handler: Handler,
+    tasks: messaging::Tasks<Delivery, Arc<str>>,
 }
 
 /// The CloudEvent of a NATS message (binary or structured, per the NATS binding).
@@ -389,7 +398,13 @@ impl Subscriber {
     {
         Subscriber {
             client: connection.client.clone(),
-            handler: messaging::event_handler(event_of, handler),
+            tasks: messaging::tasks(
+                messaging::Events {
+                    decode: event_of,
+                    handler,
+                },
+                handle,
+            ),
         }
     }
 
@@ -402,7 +417,7 @@ impl Subscriber {
     {
         Subscriber {
             client: connection.client.clone(),
-            handler: messaging::handler(handler),
+            tasks: messaging::tasks(messaging::Messages(handler), handle),
         }
     }
 }
@@ -414,6 +429,34 @@ impl Subscriber {
 enum Delivery {
     Core(Message),
     JetStream(jetstream::Message),
+}
+
+impl Delivery {
+    /// The message for the handler, and for a JetStream one what acknowledges it: the
+    /// context and the reply subject (shared, not copied), which also tells the delivery
+    /// count. async-nats's own `split` would take the reply subject from the handler's
+    /// message and its `Acker` cannot tell the count.
+    fn split(self) -> (Message, Option<jetstream::Message>) {
+        match self {
+            Delivery::Core(message) => (message, None),
+            Delivery::JetStream(jetstream::Message { message, context }) => {
+                let acker = Message {
+                    subject: Subject::from_static(""),
+                    reply: message.reply.clone(),
+                    payload: Bytes::new(),
+                    headers: None,
+                    status: None,
+                    description: None,
+                    length: 0,
+                };
+                let acker = jetstream::Message {
+                    message: acker,
+                    context,
+                };
+                (message, Some(acker))
+            }
+        }
+    }
 }
 
 impl OutputWire<SubscriberConfig> for Subscriber {
@@ -454,8 +497,7 @@ impl OutputWire<SubscriberConfig> for Subscriber {
             };
             match delivery {
                 Some(Ok(delivery)) => {
-                    let (handler, subject) = (self.handler.clone(), subject.clone());
-                    slots.run(slot, handle(handler, delivery, subject));
+                    slots.run(slot, (self.tasks)(delivery, subject.clone()));
                 }
                 Some(Err(error)) => {
                     tracing::warn!(subject = &*subject, "nats: receiving: {error}");
@@ -534,12 +576,9 @@ async fn jetstream_messages(
 
 /// Runs the handler on one message, acknowledging it (JetStream) when it succeeds and
 /// asking for redelivery when it fails or panics.
-async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
+async fn handle<H: Handler<Message>>(handler: Arc<H>, delivery: Delivery, subject: Arc<str>) {
     let started = telemetry::metrics_on().then(Instant::now);
-    let message = match &delivery {
-        Delivery::Core(message) => message.clone(),
-        Delivery::JetStream(message) => message.message.clone(),
-    };
+    let (message, acker) = delivery.split();
     let traceparent = message
         .headers
         .as_ref()
@@ -552,14 +591,14 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
         || message.subject.to_string(),
         Vec::new,
     );
-    let Outcome { error, unreadable } = messaging::run(&handler, message, context).await;
-    match (&delivery, &error) {
-        (Delivery::JetStream(message), None) => {
+    let Outcome { error, unreadable } = messaging::run(&*handler, message, context).await;
+    match (&acker, &error) {
+        (Some(message), None) => {
             if let Err(e) = message.ack().await {
                 tracing::warn!(subject = &*subject, "nats: ack: {e}");
             }
         }
-        (Delivery::JetStream(message), Some(error)) if unreadable => {
+        (Some(message), Some(error)) if unreadable => {
             tracing::error!(
                 subject = &*subject,
                 "nats: message dropped (terminated): {error}"
@@ -568,7 +607,7 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
                 tracing::warn!(subject = &*subject, "nats: term: {e}");
             }
         }
-        (Delivery::JetStream(message), Some(error)) => {
+        (Some(message), Some(error)) => {
             let delivered = message.info().map(|info| info.delivered).unwrap_or(0);
             tracing::error!(
                 subject = &*subject,
@@ -579,13 +618,13 @@ async fn handle(handler: Handler, delivery: Delivery, subject: Arc<str>) {
                 tracing::warn!(subject = &*subject, "nats: nak: {e}");
             }
         }
-        (Delivery::Core(_), Some(error)) => {
+        (None, Some(error)) => {
             tracing::error!(
                 subject = &*subject,
                 "nats handler failed (core NATS: not redelivered): {error}"
             );
         }
-        (Delivery::Core(_), None) => {}
+        (None, None) => {}
     }
     if let Some(started) = started {
         HANDLED.record(

@@ -429,11 +429,8 @@ pub fn client_context(
 pub fn outgoing_traceparent(client: Option<&Context>) -> Option<String> {
     match client {
         Some(context) => format_traceparent(context.span().span_context()),
-        None => {
-            let current = Context::current();
-            let span = current.span();
-            format_traceparent(span.span_context())
-        }
+        // Read in place: cloning the current context would cost more than the read.
+        None => Context::map_current(|current| format_traceparent(current.span().span_context())),
     }
 }
 

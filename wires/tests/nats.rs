@@ -117,8 +117,9 @@ async fn core_messages_reach_the_handler_and_shutdown_drains() {
     assert_eq!(finished.load(Ordering::SeqCst), before + 1);
 }
 
-/// A handler that fails, then one that panics: JetStream redelivers the message each
-/// time, the subscriber keeps running, and the third delivery succeeds.
+/// A handler that fails, then one that panics, then one that panics before it returns its
+/// future: JetStream redelivers the message each time (at once, not after the ack wait),
+/// the subscriber keeps running, and the fourth delivery succeeds.
 #[tokio::test]
 async fn failed_and_panicking_handlers_get_the_message_redelivered() {
     let nats = publisher(true).await;
@@ -129,6 +130,12 @@ async fn failed_and_panicking_handlers_get_the_message_redelivered() {
     let seen = attempts.clone();
     let subscriber = Subscriber::new(&nats, move |message| {
         let attempt = seen.fetch_add(1, Ordering::SeqCst) + 1;
+        assert_ne!(attempt, 3, "attempt {attempt} panics before its future");
+        // The handler's message keeps its reply subject (the wire acknowledges through it).
+        assert!(
+            message.reply.is_some(),
+            "a JetStream message has its reply subject"
+        );
         let tx = tx.clone();
         async move {
             let text = String::from_utf8(message.payload.to_vec()).unwrap();
@@ -159,7 +166,7 @@ async fn failed_and_panicking_handlers_get_the_message_redelivered() {
     let serving = tokio::spawn(subscriber.serve(config, shutdown));
     let got = receive(&mut rx, 1).await;
     assert_eq!(got, ["order-1"]);
-    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    assert_eq!(attempts.load(Ordering::SeqCst), 4);
     assert!(!serving.is_finished(), "the subscriber kept running");
     trigger.trigger();
     serving.await.unwrap().unwrap();
