@@ -16,10 +16,12 @@ for line in sys.stdin:
 }
 
 # instructions EXECUTABLE [NAME=VALUE...]: the instructions of one run of EXECUTABLE with
-# the NAME=VALUE environment.
+# the NAME=VALUE environment; with TOGGLE=PATTERN set, only those inside the functions
+# PATTERN matches (callgrind's --toggle-collect).
 instructions() {
     local bin=$1
     shift
-    env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" 2>&1 \
+    env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        ${TOGGLE:+"--toggle-collect=$TOGGLE"} "$bin" 2>&1 \
         | awk '/refs:/ {gsub(",", "", $NF); print $NF}'
 }

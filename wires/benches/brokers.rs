@@ -26,9 +26,9 @@
 //! The wires run with metrics and tracing off (their default until `metrics::Prometheus`
 //! or `tracing::Otlp` is served).
 //!
-//! `BROKERS_COUNT=nats-wire` (or `nats-bare`, `amqp-wire`, `amqp-bare`) runs one side of
-//! one consume case once, `BROKERS_MESSAGES` messages (default 2,000), for
-//! scripts/bench/brokers-instructions.sh to count its instructions.
+//! `BROKERS_COUNT=nats-wire` (or `-bare`; `amqp-*` for consuming, `natscore-*` and `mqtt-*`
+//! for publishing) runs one side of one case once, `BROKERS_MESSAGES` messages (default
+//! 2,000), for scripts/bench/brokers-instructions.sh to count its instructions.
 
 // The test crates' free port, included as a file (no dependency on them).
 #[path = "../../tests/src/helpers.rs"]
@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt as _;
 use harness::proto::harness::{amqp, mqtt, nats, net};
 use harness::runtime::{InputWire as _, OutputWire as _, Shutdown};
@@ -781,17 +782,14 @@ async fn count(case: &str, n: usize) {
         "natscore" => {
             let nats = nats_connection(false).await;
             let subject = format!("bench.count.{}", std::process::id());
+            // The payload is made outside the publish on both sides.
             for i in 0..n {
+                let payload = Bytes::from(format!("m{i}"));
                 if wire {
-                    nats.publish(subject.clone(), format!("m{i}"))
-                        .await
-                        .unwrap();
+                    nats.publish(subject.clone(), payload).await.unwrap();
                 } else {
-                    let payload = format!("m{i}").into();
-                    nats.client()
-                        .publish(subject.clone(), payload)
-                        .await
-                        .unwrap();
+                    let client = nats.client();
+                    client.publish(subject.clone(), payload).await.unwrap();
                 }
             }
             nats.client().flush().await.unwrap();
@@ -804,13 +802,14 @@ async fn count(case: &str, n: usize) {
                 .unwrap();
             let topic = format!("bench/count/{}", std::process::id());
             for i in 0..n {
+                let payload = Bytes::from(format!("m{i}"));
                 if wire {
-                    mqtt.publish(topic.clone(), format!("m{i}")).await.unwrap();
+                    mqtt.publish(topic.clone(), payload).await.unwrap();
                 } else {
                     let qos = rumqttc::v5::mqttbytes::QoS::AtLeastOnce;
                     let client = mqtt.client();
                     client
-                        .publish(topic.clone(), qos, false, format!("m{i}"))
+                        .publish(topic.clone(), qos, false, payload)
                         .await
                         .unwrap();
                 }
