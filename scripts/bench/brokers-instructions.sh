@@ -5,10 +5,9 @@
 # count, start-up cancelled out.
 # - Consume: the whole process draining a filled stream or queue (filling included, the
 #   same on both sides).
-# - Publish: only inside the publish call, which is what its latency measures (core NATS
-#   and MQTT QoS 1 hand the message to the client's connection task and return): the
-#   wire's `Publisher` functions against async-nats's `Client::publish` and rumqttc's
-#   `AsyncClient::handle_publish`.
+# - Publish: only inside the publish call (the bench's `counted_poll`), which is what its
+#   latency measures: core NATS and MQTT QoS 1 hand the message to the client's
+#   connection task and return.
 # Needs the machine's NATS (JetStream) and RabbitMQ, and mosquitto.
 #
 # Usage: scripts/bench/brokers-instructions.sh [N] [ROUNDS]   (defaults 2000, 2)
@@ -28,10 +27,7 @@ per_message() { # EXECUTABLE CASE
 }
 inside() { # CASE: the functions counted, none for the whole process
     case $1 in
-        natscore-wire) echo 'harness_wires::nats::Publisher::*' ;;
-        natscore-bare) echo 'async_nats::client::Client::publish*' ;;
-        mqtt-wire) echo 'harness_wires::mqtt::Publisher::*' ;;
-        mqtt-bare) echo 'rumqttc::v5::client::AsyncClient::handle_publish*' ;;
+        natscore-* | mqtt-*) echo 'brokers::counted_poll*' ;;
     esac
 }
 echo "$N and $((2 * N)) messages, $ROUNDS rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
