@@ -18,7 +18,7 @@
 //!
 //! The bare clients do what the wires do for each message: hand it to a task of its own,
 //! which runs the (empty) handler and acks. What the wire adds is its bound on handlers,
-//! the boxed handler with its panic guard, the span and metric checks, its message type.
+//! the boxed task with its panic guard, the span and metric checks, its message type.
 //! - Publish latency: sequential publishes, each awaited as the wire does (NATS core,
 //!   NATS JetStream with its ack, AMQP persistent + mandatory + confirmed, MQTT QoS 1
 //!   handed to the client).
@@ -789,10 +789,12 @@ async fn count(case: &str, n: usize) {
     };
     match broker {
         "nats" => {
-            nats_consume(wire, n, "count", &nats_connection(false).await).await;
+            let rate = nats_consume(wire, n, "count", &nats_connection(false).await).await;
+            eprintln!("{case}: {rate:.0} msg/s");
         }
         "amqp" => {
-            amqp_consume(wire, n, "count", &amqp_connection().await).await;
+            let rate = amqp_consume(wire, n, "count", &amqp_connection().await).await;
+            eprintln!("{case}: {rate:.0} msg/s");
         }
         "natscore" => {
             let nats = nats_connection(false).await;
