@@ -395,6 +395,8 @@ impl Publisher {
             .await
     }
 
+    /// One publish, as every public one makes it: the span, the `traceparent` in the
+    /// properties, the client's call and the metric.
     async fn send(
         &self,
         topic: String,

@@ -278,6 +278,8 @@ impl Publisher {
             .await
     }
 
+    /// One publish, as every public one makes it: the span, the `traceparent` in the
+    /// headers, the client's call and the metric.
     async fn send(
         &self,
         subject: String,
