@@ -21,17 +21,12 @@ use crate::telemetry;
 
 /// The producer span of publishing `size` bytes to `destination` (`None` without
 /// tracing), with the messaging attributes and `extra` ones.
-#[inline]
 pub(crate) fn publish_span(
     system: &'static str,
     destination: &str,
     size: usize,
     extra: impl FnOnce() -> Vec<KeyValue>,
 ) -> Option<Context> {
-    // Tracing is off by default: answered here, before any call.
-    if !telemetry::tracing_on() {
-        return None;
-    }
     telemetry::client_context(
         || Cow::Owned(format!("publish {destination}")),
         SpanKind::Producer,

@@ -614,7 +614,7 @@ fn acknowledge(client: &AsyncClient, publish: Publish) {
     }
 }
 
-fn topic_of(publish: &Publish) -> std::borrow::Cow<'_, str> {
+fn topic_of(publish: &Publish) -> Cow<'_, str> {
     String::from_utf8_lossy(&publish.topic)
 }
 
