@@ -22,6 +22,10 @@
 //! - Publish latency: sequential publishes, each awaited as the wire does (NATS core,
 //!   NATS JetStream with its ack, AMQP persistent + mandatory + confirmed, MQTT QoS 1
 //!   handed to the client).
+//! - Publish to delivery, for NATS core and MQTT QoS 1 (whose publish returns once the
+//!   client has queued the message): each publish, then its arrival at a bare subscriber
+//!   on a connection of its own, before the next; the wire and the bare client take turns
+//!   message by message, and a round's figure is the median message.
 //!
 //! The wires run with metrics and tracing off (their default until `metrics::Prometheus`
 //! or `tracing::Otlp` is served).
@@ -561,6 +565,96 @@ where
     started.elapsed().as_secs_f64() * 1e6 / n as f64
 }
 
+/// The arrivals at a bare subscriber on a connection of its own: one `()` per message.
+type Arrivals = tokio::sync::mpsc::UnboundedReceiver<()>;
+
+/// Arrivals of the messages published on the NATS `subject`.
+async fn nats_arrivals(subject: &str) -> Arrivals {
+    let client = async_nats::connect("127.0.0.1:4222").await.unwrap();
+    let mut subscription = client.subscribe(subject.to_owned()).await.unwrap();
+    // The server has the subscription before the first publish.
+    client.flush().await.unwrap();
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let _connection = client;
+        while subscription.next().await.is_some() {
+            if sender.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Arrivals of the QoS 1 messages published on the MQTT `topic`.
+async fn mqtt_arrivals(topic: &str) -> Arrivals {
+    use rumqttc::v5::mqttbytes::QoS;
+    use rumqttc::v5::mqttbytes::v5::Packet;
+    use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+    let id = format!("bench-arrivals-{}", std::process::id());
+    let (client, mut eventloop) =
+        AsyncClient::new(MqttOptions::new(id, "127.0.0.1", mqtt_port()), 1024);
+    client.subscribe(topic, QoS::AtLeastOnce).await.unwrap();
+    loop {
+        if let Ok(Event::Incoming(Packet::SubAck(_))) = eventloop.poll().await {
+            break;
+        }
+    }
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let _client = client;
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::Publish(_))) => {
+                    if sender.send(()).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    receiver
+}
+
+/// Median microseconds from the start of a publish to its arrival in `arrivals`, of the
+/// wire and of the bare client, `n` publishes each, one at a time. The two take turns
+/// message by message (W B B W…), so that the machine's drift falls on both alike: the
+/// difference is a fraction of a percent of the round trip, below what separate runs
+/// can tell apart.
+async fn delivery<W, WF, B, BF>(
+    n: usize,
+    arrivals: &mut Arrivals,
+    mut wire: W,
+    mut bare: B,
+) -> (f64, f64)
+where
+    W: FnMut(usize) -> WF,
+    WF: std::future::Future<Output = ()>,
+    B: FnMut(usize) -> BF,
+    BF: std::future::Future<Output = ()>,
+{
+    let (mut on_wire, mut on_bare) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..2 * n {
+        let wire_turn = (i % 2 == 0) == ((i / 2) % 2 == 0);
+        let started = Instant::now();
+        if wire_turn {
+            wire(i).await;
+        } else {
+            bare(i).await;
+        }
+        arrivals.recv().await.expect("the subscriber runs");
+        let micros = started.elapsed().as_secs_f64() * 1e6;
+        if wire_turn {
+            on_wire.push(micros);
+        } else {
+            on_bare.push(micros);
+        }
+    }
+    (median(on_wire), median(on_bare))
+}
+
 /// Measures the wire and the bare client one after the other, the wire first in even
 /// rounds.
 async fn pair(
@@ -746,6 +840,65 @@ async fn main() {
     jet.report("NATS JetStream publish (acked)", "µs", false);
     rabbit.report("AMQP publish (persistent, confirmed)", "µs", false);
     mosquitto.report("MQTT QoS 1 publish (to the client)", "µs", false);
+
+    // Publish to delivery, for the two publishes that return before the broker has the
+    // message: on subjects of their own, that the rounds above did not publish on.
+    let core_subject = format!("bench.delivery.{}", std::process::id());
+    let topic = format!("bench/delivery/{}", std::process::id());
+    let (mut nats_arrived, mut mqtt_arrived) = (
+        nats_arrivals(&core_subject).await,
+        mqtt_arrivals(&topic).await,
+    );
+    let (mut core, mut mosquitto) = (Figures::new(), Figures::new());
+    for _ in 0..rounds {
+        let (wire, bare) = delivery(
+            publishes,
+            &mut nats_arrived,
+            |i| {
+                let (nats, subject) = (&nats_wire, core_subject.clone());
+                async move { nats.publish(subject, format!("m{i}")).await.unwrap() }
+            },
+            |i| {
+                let (client, subject) = (nats_wire.client(), core_subject.clone());
+                async move {
+                    client
+                        .publish(subject, format!("m{i}").into())
+                        .await
+                        .unwrap()
+                }
+            },
+        )
+        .await;
+        core.push(true, wire);
+        core.push(false, bare);
+        let (wire, bare) = delivery(
+            publishes,
+            &mut mqtt_arrived,
+            |i| {
+                let (mqtt, topic) = (&mqtt_wire, topic.clone());
+                async move { mqtt.publish(topic, format!("m{i}")).await.unwrap() }
+            },
+            |i| {
+                let (client, topic) = (mqtt_wire.client(), topic.clone());
+                async move {
+                    client
+                        .publish(
+                            topic,
+                            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+                            false,
+                            format!("m{i}"),
+                        )
+                        .await
+                        .unwrap()
+                }
+            },
+        )
+        .await;
+        mosquitto.push(true, wire);
+        mosquitto.push(false, bare);
+    }
+    core.report("NATS core publish → delivery", "µs", false);
+    mosquitto.report("MQTT QoS 1 publish → delivery", "µs", false);
     js.delete_stream(format!("BENCH_LATENCY_{}", std::process::id()))
         .await
         .unwrap();
