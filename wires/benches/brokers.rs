@@ -447,16 +447,7 @@ async fn mqtt_stream(topic: String, n: usize) {
     .await
     .unwrap();
     for i in 0..n {
-        sender
-            .client()
-            .publish(
-                topic.clone(),
-                rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                false,
-                format!("m{i}"),
-            )
-            .await
-            .unwrap();
+        mqtt_bare_publish(sender.client(), topic.clone(), i).await;
     }
     // Gives the client the time to send what it queued before it is dropped.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -655,6 +646,37 @@ where
     (median(on_wire), median(on_bare))
 }
 
+/// A core NATS publish of message `i` through the wire.
+async fn nats_wire_publish(nats: &harness_wires::nats::Publisher, subject: String, i: usize) {
+    nats.publish(subject, format!("m{i}")).await.unwrap()
+}
+
+/// A core NATS publish of message `i` through async-nats.
+async fn nats_bare_publish(client: &async_nats::Client, subject: String, i: usize) {
+    client
+        .publish(subject, format!("m{i}").into())
+        .await
+        .unwrap()
+}
+
+/// An MQTT publish of message `i` through the wire (QoS 1, as configured).
+async fn mqtt_wire_publish(mqtt: &harness_wires::mqtt::Publisher, topic: String, i: usize) {
+    mqtt.publish(topic, format!("m{i}")).await.unwrap()
+}
+
+/// An MQTT QoS 1 publish of message `i` through rumqttc.
+async fn mqtt_bare_publish(client: &rumqttc::v5::AsyncClient, topic: String, i: usize) {
+    client
+        .publish(
+            topic,
+            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+            false,
+            format!("m{i}"),
+        )
+        .await
+        .unwrap()
+}
+
 /// Measures the wire and the bare client one after the other, the wire first in even
 /// rounds.
 async fn pair(
@@ -762,17 +784,10 @@ async fn main() {
     let core_subject = format!("bench.core.{}", std::process::id());
     for round in 0..rounds {
         let core_wire = latency(publishes, |i| {
-            let (nats, subject) = (&nats_wire, core_subject.clone());
-            async move { nats.publish(subject, format!("m{i}")).await.unwrap() }
+            nats_wire_publish(&nats_wire, core_subject.clone(), i)
         });
         let core_bare = latency(publishes, |i| {
-            let (client, subject) = (nats_wire.client(), core_subject.clone());
-            async move {
-                client
-                    .publish(subject, format!("m{i}").into())
-                    .await
-                    .unwrap()
-            }
+            nats_bare_publish(nats_wire.client(), core_subject.clone(), i)
         });
         pair(round, &mut core, core_wire, core_bare).await;
         let jet_wire = latency(publishes, |i| {
@@ -817,22 +832,10 @@ async fn main() {
         });
         pair(round, &mut rabbit, rabbit_wire, rabbit_bare).await;
         let mosquitto_wire = latency(publishes, |i| {
-            let (mqtt, topic) = (&mqtt_wire, topic.clone());
-            async move { mqtt.publish(topic, format!("m{i}")).await.unwrap() }
+            mqtt_wire_publish(&mqtt_wire, topic.clone(), i)
         });
         let mosquitto_bare = latency(publishes, |i| {
-            let (client, topic) = (mqtt_wire.client(), topic.clone());
-            async move {
-                client
-                    .publish(
-                        topic,
-                        rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                        false,
-                        format!("m{i}"),
-                    )
-                    .await
-                    .unwrap()
-            }
+            mqtt_bare_publish(mqtt_wire.client(), topic.clone(), i)
         });
         pair(round, &mut mosquitto, mosquitto_wire, mosquitto_bare).await;
     }
@@ -854,19 +857,8 @@ async fn main() {
         let (wire, bare) = delivery(
             publishes,
             &mut nats_arrived,
-            |i| {
-                let (nats, subject) = (&nats_wire, core_subject.clone());
-                async move { nats.publish(subject, format!("m{i}")).await.unwrap() }
-            },
-            |i| {
-                let (client, subject) = (nats_wire.client(), core_subject.clone());
-                async move {
-                    client
-                        .publish(subject, format!("m{i}").into())
-                        .await
-                        .unwrap()
-                }
-            },
+            |i| nats_wire_publish(&nats_wire, core_subject.clone(), i),
+            |i| nats_bare_publish(nats_wire.client(), core_subject.clone(), i),
         )
         .await;
         core.push(true, wire);
@@ -874,24 +866,8 @@ async fn main() {
         let (wire, bare) = delivery(
             publishes,
             &mut mqtt_arrived,
-            |i| {
-                let (mqtt, topic) = (&mqtt_wire, topic.clone());
-                async move { mqtt.publish(topic, format!("m{i}")).await.unwrap() }
-            },
-            |i| {
-                let (client, topic) = (mqtt_wire.client(), topic.clone());
-                async move {
-                    client
-                        .publish(
-                            topic,
-                            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                            false,
-                            format!("m{i}"),
-                        )
-                        .await
-                        .unwrap()
-                }
-            },
+            |i| mqtt_wire_publish(&mqtt_wire, topic.clone(), i),
+            |i| mqtt_bare_publish(mqtt_wire.client(), topic.clone(), i),
         )
         .await;
         mosquitto.push(true, wire);
