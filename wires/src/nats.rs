@@ -287,6 +287,9 @@ impl Publisher {
         payload: Bytes,
     ) -> Result<(), PublishError> {
         let started = telemetry::metrics_on().then(Instant::now);
+        // Shared with the client, not copied: the errors name the subject after the client
+        // has taken it.
+        let subject = Subject::from(subject);
         let span = messaging::publish_span("nats", &subject, payload.len(), Vec::new);
         // Without headers the message goes as a plain PUB, as the client's `publish` sends it.
         let mut headers = headers.filter(|headers| !headers.is_empty());

@@ -239,6 +239,31 @@ async fn an_unreachable_nats_is_a_retryable_start_error() {
     assert!(!error.to_string().contains("secret"), "{error}");
 }
 
+/// A publish the client refuses names its subject: a payload over the server's
+/// `max_payload`, and a subject the client does not take (core and JetStream alike).
+#[tokio::test]
+async fn a_refused_publish_names_its_subject() {
+    for jetstream in [false, true] {
+        let nats = publisher(jetstream).await;
+        let too_big = vec![0u8; nats.client().server_info().max_payload + 1];
+        let error = nats
+            .publish("harness.test.too-big", too_big)
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("publish to harness.test.too-big:"),
+            "{error}"
+        );
+        let error = nats.publish("harness test", "x").await.unwrap_err();
+        assert!(
+            error.to_string().contains("publish to harness test:"),
+            "{error}"
+        );
+    }
+}
+
 /// Messages the subscriber fetched but had not started when shutdown came are given back
 /// at once (nak), not after `ack_wait`: a subscriber started next gets them promptly.
 #[tokio::test]
