@@ -88,6 +88,19 @@ fn text(message: &Message) -> String {
     String::from_utf8(message.data.clone()).unwrap()
 }
 
+/// A consumer that sends the text of each message to the receiver it returns.
+fn forwarding(amqp: &Publisher) -> (Consumer, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let consumer = Consumer::new(amqp, move |message: Message| {
+        let tx = tx.clone();
+        async move {
+            tx.send(text(&message)).unwrap();
+            Ok::<(), String>(())
+        }
+    });
+    (consumer, rx)
+}
+
 #[tokio::test]
 async fn published_messages_reach_the_consumer_through_the_declared_binding() {
     let exchange = common::unique("harness.test.orders");
@@ -194,14 +207,7 @@ async fn failed_messages_go_to_the_dead_letter_exchange() {
         seen.fetch_add(1, Ordering::SeqCst);
         async { Err::<(), _>("cannot handle") }
     });
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let dead_letters = Consumer::new(&amqp, move |message: Message| {
-        let tx = tx.clone();
-        async move {
-            tx.send(text(&message)).unwrap();
-            Ok::<(), String>(())
-        }
-    });
+    let (dead_letters, mut rx) = forwarding(&amqp);
     let (trigger, shutdown) = Shutdown::channel();
     let serving = tokio::spawn(failing.serve(config, shutdown.clone()));
     let serving_dead = tokio::spawn(dead_letters.serve(dead_config, shutdown));
@@ -297,14 +303,7 @@ async fn shutdown_drains_running_handlers_and_gives_back_the_rest() {
     release_tx.send(true).unwrap();
     serving.await.unwrap().unwrap();
 
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let second = Consumer::new(&amqp, move |message: Message| {
-        let tx = tx.clone();
-        async move {
-            tx.send(text(&message)).unwrap();
-            Ok::<(), String>(())
-        }
-    });
+    let (second, mut rx) = forwarding(&amqp);
     let (trigger, shutdown) = Shutdown::channel();
     let serving = tokio::spawn(second.serve(config, shutdown));
     let mut rest = receive(&mut rx, 6).await;
@@ -428,14 +427,7 @@ impl Receiving {
             .unwrap();
         let config = consumer_config(&queue, &exchange, "#");
         declare(&amqp, &config).await;
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let consumer = Consumer::new(&amqp, move |message: Message| {
-            let tx = tx.clone();
-            async move {
-                tx.send(text(&message)).unwrap();
-                Ok::<(), String>(())
-            }
-        });
+        let (consumer, mut rx) = forwarding(&amqp);
         let (trigger, shutdown) = Shutdown::channel();
         let serving = tokio::spawn(consumer.serve(config, shutdown));
         amqp.publish("a", "before").await.unwrap();
